@@ -1,0 +1,1 @@
+"""Model services: the shared runtime and one package per model."""

@@ -1,0 +1,81 @@
+"""The app factory: one FastAPI app serving one model version.
+
+gunicorn calls `create_app()` in each worker; nothing happens at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from .errors import install_error_handlers
+from .logs import configure_logging
+from .metrics import render_metrics
+from .middleware import RequestContext
+from .oip import oip_router
+from .service import ModelService, model_class
+from .settings import RuntimeSettings
+from .tracing import instrument_app, setup_tracing
+from .typed import typed_router
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: RuntimeSettings | None = None) -> FastAPI:
+    settings = settings or RuntimeSettings()  # type: ignore[call-arg]
+    configure_logging(settings.log_level)
+    setup_tracing(settings.service_name, settings.version)
+    cls = model_class(settings.model)
+    service = ModelService(settings, cls(torch_threads=settings.torch_threads))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        yield
+        service.metrics.ready.set(0)
+        await service.stop()
+
+    app = FastAPI(
+        title=f"modelfleet · {settings.model} {settings.version}",
+        summary=f"{cls.framework} model {settings.model!r}, version {settings.version}",
+        version=settings.version,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(typed_router(cls, settings.max_instances))
+    app.include_router(oip_router())
+    _add_probes(app, service)
+    app.add_middleware(
+        RequestContext, metrics=service.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    instrument_app(app)
+    return app
+
+
+def _add_probes(app: FastAPI, service: ModelService) -> None:
+    @app.get("/healthz", tags=["probes"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["probes"], summary="Readiness: model loaded and warmed")
+    async def readyz() -> JSONResponse:
+        body: dict[str, Any] = {
+            "ready": service.ready,
+            "model": service.name,
+            "version": service.version,
+        }
+        if service.ready:
+            return JSONResponse(body)
+        body["reason"] = "draining" if service.draining else service.failure or "loading"
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+    @app.get("/metrics", tags=["probes"], summary="Prometheus metrics of all workers")
+    async def metrics(request: Request) -> Response:
+        payload, content_type = render_metrics(service.metrics)
+        return Response(payload, media_type=content_type)

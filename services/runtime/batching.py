@@ -1,0 +1,160 @@
+"""Adaptive batching: concurrent requests share one model call.
+
+Each instance waits in a bounded queue with its own future. One worker task
+takes whatever is queued, up to `max_batch_size`, the moment the model is
+free, so a lone request never waits for a timer and a busy model gets large
+batches; `max_wait_ms` > 0 lets operators trade latency for batch size. The
+model runs in one worker thread, off the event loop, so probes and metrics
+keep answering while it is busy. A full queue fails fast with `Overloaded`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from opentelemetry import trace
+
+from .errors import Overloaded
+
+__all__ = ["AdaptiveBatcher", "BatchObserver", "BatchTiming"]
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+tracer = trace.get_tracer("modelfleet.runtime")
+
+
+@dataclass(frozen=True)
+class BatchTiming:
+    started_ns: int
+    """time.time_ns() when the batch was handed to the model."""
+    finished_ns: int
+    size: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_ns - self.started_ns) / 1e9
+
+
+class BatchObserver:
+    """Receives measurements; the metrics module subclasses it."""
+
+    def batch(self, timing: BatchTiming) -> None:
+        pass
+
+    def queue_wait(self, seconds: float) -> None:
+        pass
+
+
+@dataclass
+class _Pending(Generic[In]):
+    item: In
+    future: asyncio.Future[tuple[Any, BatchTiming]]
+    enqueued_ns: int = field(default_factory=time.time_ns)
+
+
+class AdaptiveBatcher(Generic[In, Out]):
+    def __init__(
+        self,
+        predict: Callable[[list[In]], Sequence[Out]],
+        *,
+        max_batch_size: int,
+        max_wait_ms: float,
+        max_queue: int,
+        observer: BatchObserver | None = None,
+    ) -> None:
+        self._predict = predict
+        self._max_batch_size = max_batch_size
+        self._max_wait = max_wait_ms / 1000
+        self._max_queue = max_queue
+        self._observer = observer or BatchObserver()
+        self._queue: asyncio.Queue[_Pending[In]] = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._worker = asyncio.create_task(self._run(), name="batcher")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, items: Sequence[In]) -> list[Out]:
+        """Predict `items` (one request's instances), possibly batched with others."""
+        if self._queue.qsize() + len(items) > self._max_queue:
+            raise Overloaded(
+                f"inference queue is full ({self._queue.qsize()} waiting, limit "
+                f"{self._max_queue}); retry shortly"
+            )
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(item, loop.create_future()) for item in items]
+        for entry in pending:
+            self._queue.put_nowait(entry)
+        results = await asyncio.gather(*(entry.future for entry in pending))
+        _trace_batches(pending[0].enqueued_ns, {id(t): t for _, t in results}.values())
+        return [output for output, _ in results]
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._collect()
+            await self._execute(batch)
+
+    async def _collect(self) -> list[_Pending[In]]:
+        batch = [await self._queue.get()]
+        deadline = time.perf_counter() + self._max_wait
+        while len(batch) < self._max_batch_size:
+            if not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                continue
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+            except TimeoutError:
+                break
+        # Callers that went away (client disconnect) need no answer.
+        return [entry for entry in batch if not entry.future.done()]
+
+    async def _execute(self, batch: list[_Pending[In]]) -> None:
+        if not batch:
+            return
+        started = time.time_ns()
+        for entry in batch:
+            self._observer.queue_wait((started - entry.enqueued_ns) / 1e9)
+        loop = asyncio.get_running_loop()
+        items = [entry.item for entry in batch]
+        try:
+            outputs = await loop.run_in_executor(self._executor, self._predict, items)
+            if len(outputs) != len(batch):
+                raise RuntimeError(f"model returned {len(outputs)} outputs for {len(batch)} inputs")
+        except Exception as exc:  # the model failed: every caller in the batch learns why
+            for entry in batch:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
+            return
+        finally:
+            timing = BatchTiming(started, time.time_ns(), len(batch))
+            self._observer.batch(timing)
+        for entry, output in zip(batch, outputs, strict=True):
+            if not entry.future.done():
+                entry.future.set_result((output, timing))
+
+
+def _trace_batches(enqueued_ns: int, timings: Iterable[BatchTiming]) -> None:
+    """Give the request's trace its queue-wait and inference spans after the fact.
+
+    The batch ran in a shared worker, outside any one request's context.
+    """
+    for timing in timings:
+        tracer.start_span("queue_wait", start_time=enqueued_ns).end(end_time=timing.started_ns)
+        span = tracer.start_span("inference", start_time=timing.started_ns)
+        span.set_attribute("modelfleet.batch_size", timing.size)
+        span.end(end_time=timing.finished_ns)

@@ -1,0 +1,151 @@
+"""The `modelfleet` command line: list, train and serve model versions.
+
+modelfleet models                      # versions in the registry
+modelfleet models --ensure             # publish the seed versions of every model
+modelfleet train iris [--recipe NAME]  # train and publish a new version
+modelfleet serve iris --version v1 --port 8101
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import services
+
+from .registry import Registry
+from .settings import NAME_PATTERN, VERSION_PATTERN
+
+__all__ = ["main"]
+
+
+def _registry_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        default=Path(os.environ.get("MODELFLEET_REGISTRY", "registry")),
+        help="registry root (default: $MODELFLEET_REGISTRY or ./registry)",
+    )
+
+
+def model_packages() -> list[str]:
+    """Names of the model packages beside the runtime (services/<name>/)."""
+    return sorted(
+        info.name for info in pkgutil.iter_modules(services.__path__)
+        if info.ispkg and info.name != "runtime"
+    )  # fmt: skip
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    registry = Registry(args.registry)
+    if args.ensure:
+        for name in model_packages():
+            for manifest in importlib.import_module(f"services.{name}").seed(registry):
+                print(f"published {manifest.name} {manifest.version} {manifest.metrics}")
+    rows = [
+        (model, version, registry.manifest(model, version))
+        for model in registry.models()
+        for version in registry.versions(model)
+    ]
+    if not rows:
+        print(f"no models in {args.registry} (run `make models`)")
+        return 0
+    print(f"{'MODEL':<10} {'VERSION':<8} {'PARENT':<7} {'CREATED':<20} METRICS")
+    for model, version, manifest in rows:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(manifest.metrics.items()))
+        created = manifest.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{model:<10} {version:<8} {manifest.parent or '-':<7} {created:<20} {metrics}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    package = importlib.import_module(f"services.{args.model}")
+    options = {"recipe": args.recipe} if args.recipe else {}
+    manifest = package.train(Registry(args.registry), **options)
+    print(
+        f"published {manifest.name} {manifest.version} (parent {manifest.parent}) {manifest.metrics}"
+    )
+    return 0
+
+
+def serve_environment(
+    model: str, version: str, port: int, *, host: str, workers: int, registry: Path
+) -> dict[str, str]:
+    """The environment that configures one model service (also used by `up`)."""
+    return {
+        "MODELFLEET_MODEL": model,
+        "MODELFLEET_VERSION": version,
+        "MODELFLEET_REGISTRY": str(registry.resolve()),
+        "MODELFLEET_SERVER__HOST": host,
+        "MODELFLEET_SERVER__PORT": str(port),
+        "MODELFLEET_SERVER__WORKERS": str(workers),
+    }
+
+
+def gunicorn_command() -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--config", "python:services.runtime.gunicorn_conf",
+        "services.runtime.app:create_app()",
+    ]  # fmt: skip
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    env = serve_environment(
+        args.model, args.version, args.port,
+        host=args.host, workers=args.workers, registry=args.registry,
+    )  # fmt: skip
+    command = gunicorn_command()
+    os.execvpe(command[0], command, os.environ | env)
+    return 0  # unreachable: exec replaces this process
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    models = commands.add_parser("models", help="list the versions in the registry")
+    _registry_arg(models)
+    models.add_argument("--ensure", action="store_true", help="publish missing seed versions")
+    models.set_defaults(run=cmd_models)
+
+    train = commands.add_parser("train", help="train and publish a new version")
+    train.add_argument("model", choices=model_packages())
+    train.add_argument("--recipe", help="training recipe (model-specific)")
+    _registry_arg(train)
+    train.set_defaults(run=cmd_train)
+
+    serve = commands.add_parser("serve", help="serve one version under gunicorn")
+    serve.add_argument("model", type=_matching(NAME_PATTERN, "model name"))
+    serve.add_argument("--version", required=True, type=_matching(VERSION_PATTERN, "version"))
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--workers", type=int, default=1)
+    _registry_arg(serve)
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def _matching(pattern: str, what: str) -> type[str]:
+    import re
+
+    def check(text: str) -> str:
+        if not re.fullmatch(pattern, text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {what} ({pattern})")
+        return text
+
+    return check  # type: ignore[return-value]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Plain ASGI middleware (contextvars set here reach the endpoint and back).
+
+`RequestContext` gives every request an id (the caller's `X-Request-Id` or a
+new one), echoes it and the trace id in response headers, counts traffic in
+the metrics and logs one line per request. Probes, `/metrics` and the docs are
+not traffic: they are neither counted nor logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from opentelemetry import trace
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .logs import REQUEST_ID
+from .metrics import ServiceMetrics
+
+__all__ = ["NOT_TRAFFIC", "RequestContext"]
+
+NOT_TRAFFIC = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/favicon.ico"}
+)
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+logger = logging.getLogger("modelfleet.access")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = REQUEST_ID.set(request_id)
+        traffic = scope["path"] not in NOT_TRAFFIC
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                span = trace.get_current_span().get_span_context()
+                if span.is_valid:
+                    headers["X-Trace-Id"] = format(span.trace_id, "032x")
+            await send(message)
+
+        if traffic:
+            self.metrics.inflight.inc()
+        try:
+            if _content_length(scope) > self.max_body_bytes:
+                # Refuse before reading a byte.
+                await _too_large(self.max_body_bytes)(scope, receive, send_with_headers)
+            else:
+                limited = _limited(receive, self.max_body_bytes)
+                await self.app(scope, limited, send_with_headers)
+        finally:
+            if traffic:
+                self.metrics.inflight.dec()
+                self._record(scope, status, time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        endpoint = _endpoint(scope)
+        self.metrics.request(endpoint, status, seconds)
+        logger.info(
+            "%s %s %d",
+            scope["method"],
+            scope["path"],
+            status,
+            extra={
+                "fields": {"status": status, "endpoint": endpoint, "ms": round(seconds * 1e3, 2)}
+            },
+        )
+
+
+def _content_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Count a streamed body (no Content-Length) and stop it at the limit.
+
+    FastAPI passes an HTTPException raised while it reads the body through to
+    the error handler, which answers 413 as JSON.
+    """
+    received = 0
+
+    async def receive_limited() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise HTTPException(413)
+        return message
+
+    return receive_limited
+
+
+def _too_large(limit: int) -> JSONResponse:
+    message = f"request body is larger than the limit of {limit} bytes"
+    return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID_OK.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _endpoint(scope: Scope) -> str:
+    """The matched route's name (low cardinality); `unmatched` for unknown paths."""
+    return getattr(scope.get("route"), "name", None) or "unmatched"

@@ -1,0 +1,88 @@
+"""What a model author writes: one `Model` subclass with pydantic schemas.
+
+    class Iris(Model[IrisFeatures, IrisPrediction]):
+        name = "iris"
+        framework = "scikit-learn"
+        Input = IrisFeatures
+        Output = IrisPrediction
+
+        def load(self, path: Path) -> None: ...
+        def predict(self, batch: list[IrisFeatures]) -> list[IrisPrediction]: ...
+
+The runtime gives it typed and Open Inference Protocol endpoints, probes,
+metrics, tracing and batching. A model never does network I/O and never sees
+HTTP: raw payloads (image bytes) reach it through `preprocess`, extra
+operations through `actions`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Action", "Model", "Schema"]
+
+
+class Schema(BaseModel):
+    """Base for input/output schemas: unknown fields and NaN/Infinity are errors."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+InputT = TypeVar("InputT", bound=Schema)
+OutputT = TypeVar("OutputT", bound=Schema)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A model-specific typed operation, served at `POST /v1/models/{name}/{path}`.
+
+    `method` names a method of the model taking one `request` and returning
+    one `response`; it runs off the event loop.
+    """
+
+    path: str
+    request: type[Schema]
+    response: type[Schema]
+    method: str
+    summary: str
+
+
+class Model(ABC, Generic[InputT, OutputT]):
+    name: ClassVar[str]
+    framework: ClassVar[str]
+    Input: ClassVar[type[Schema]]
+    Output: ClassVar[type[Schema]]
+    actions: ClassVar[tuple[Action, ...]] = ()
+    raw_media_types: ClassVar[tuple[str, ...]] = ()
+    """Media types `preprocess` accepts as multipart `file` uploads on predict."""
+
+    def __init__(self, *, torch_threads: int = 1) -> None:
+        self.torch_threads = torch_threads
+
+    @abstractmethod
+    def load(self, path: Path) -> None:
+        """Read the verified artifact directory of the version to serve."""
+
+    @abstractmethod
+    def predict(self, batch: list[InputT]) -> list[OutputT]:
+        """One output per input, in order. Called with 1..max_batch_size inputs."""
+
+    def preprocess(self, payload: bytes, media_type: str) -> InputT:
+        """Turn one raw upload into a validated input (raise Unprocessable if you can't)."""
+        raise TypeError(f"{self.name} declares no raw_media_types, so it takes no raw payloads")
+
+    def warmup_inputs(self) -> list[InputT]:
+        """Inputs for the warm-up prediction that gates readiness: the schema's examples."""
+        examples = (self.Input.model_config.get("json_schema_extra") or {}).get("examples", [])
+        if not examples:
+            raise TypeError(f"{self.Input.__name__} needs json_schema_extra examples for warm-up")
+        return [self.Input.model_validate(example) for example in examples]  # type: ignore[misc]
+
+    def action(self, action: Action) -> Callable[[Any], Any]:
+        return getattr(self, action.method)

@@ -1,0 +1,147 @@
+"""One served model version: loading, readiness, and the path to the batcher.
+
+Loading happens in the background after start-up so `/healthz` answers at
+once even for large models; readiness turns true only when the artifact has
+been verified, loaded, and a warm-up prediction succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .batching import AdaptiveBatcher
+from .errors import ModelNotFound, NotReady, VersionNotFound
+from .metrics import ServiceMetrics
+from .model import Action, Model
+from .registry import Manifest, Registry
+from .settings import RuntimeSettings
+from .tensors import TensorSpec, specs_for
+
+__all__ = ["ModelService", "model_class"]
+
+logger = logging.getLogger("modelfleet.service")
+
+
+def model_class(name: str) -> type[Model[Any, Any]]:
+    """The `Model` subclass exported by the package `services.<name>`."""
+    module = importlib.import_module(f"services.{name}")
+    cls = getattr(module, "Model", None)
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise TypeError(f"services.{name} must export its Model subclass as `Model`")
+    return cls
+
+
+class ModelService:
+    def __init__(self, settings: RuntimeSettings, model: Model[Any, Any]) -> None:
+        self.settings = settings
+        self.model = model
+        self.metrics = ServiceMetrics(settings.model, settings.version)
+        self.registry = Registry(settings.registry)
+        self.manifest: Manifest | None = None
+        self.artifact: Path | None = None
+        self.failure: str | None = None
+        self.draining = False
+        self.input_specs: list[TensorSpec] = specs_for(model.Input)
+        self.output_specs: list[TensorSpec] = specs_for(model.Output)
+        self._ready = asyncio.Event()
+        self._loader: asyncio.Task[None] | None = None
+        batching = settings.batching
+        self.batcher: AdaptiveBatcher[BaseModel, BaseModel] = AdaptiveBatcher(
+            model.predict,
+            max_batch_size=batching.max_batch_size,
+            max_wait_ms=batching.max_wait_ms,
+            max_queue=batching.max_queue,
+            observer=self.metrics,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.settings.model
+
+    @property
+    def version(self) -> str:
+        return self.settings.version
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and not self.draining
+
+    async def start(self) -> None:
+        await self.batcher.start()
+        self._loader = asyncio.create_task(self._load(), name="load-model")
+
+    async def stop(self) -> None:
+        self.draining = True
+        if self._loader is not None:
+            self._loader.cancel()
+        await self.batcher.stop()
+
+    async def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(self._load_and_warm)
+        except Exception as exc:  # any failure keeps the version unready, with the reason
+            self.failure = f"{type(exc).__name__}: {exc}"
+            logger.error("%s %s will never become ready: %s", self.name, self.version, self.failure)
+            return
+        seconds = time.perf_counter() - started
+        assert self.manifest is not None
+        self.metrics.loaded(self.manifest.framework, self.manifest.sha256, seconds)
+        self._ready.set()
+        logger.info("%s %s ready after %.2fs", self.name, self.version, seconds)
+
+    def _load_and_warm(self) -> None:
+        self.artifact, self.manifest = self.registry.open(self.name, self.version)
+        self.model.load(self.artifact)
+        warmup = self.model.warmup_inputs()
+        outputs = self.model.predict(warmup)
+        if len(outputs) != len(warmup):
+            raise RuntimeError(f"warm-up returned {len(outputs)} outputs for {len(warmup)} inputs")
+
+    def check_target(self, name: str, version: str | None = None) -> None:
+        if name != self.name:
+            raise ModelNotFound(f"unknown model {name!r}; this service serves {self.name!r}")
+        if version is not None and version != self.version:
+            raise VersionNotFound(
+                f"model {name!r} has no version {version!r} here; this service serves "
+                f"{self.version!r}"
+            )
+
+    def require_ready(self) -> None:
+        if self.ready:
+            return
+        if self.draining:
+            raise NotReady(f"{self.name} {self.version} is shutting down")
+        if self.failure is not None:
+            raise NotReady(f"{self.name} {self.version} failed to load: {self.failure}")
+        raise NotReady(f"{self.name} {self.version} is still loading")
+
+    async def predict(self, items: Sequence[BaseModel]) -> list[BaseModel]:
+        self.require_ready()
+        return await self.batcher.submit(items)
+
+    async def run_action(self, action: Action, request: BaseModel) -> BaseModel:
+        self.require_ready()
+        return await asyncio.to_thread(self.model.action(action), request)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "framework": self.model.framework,
+            "ready": self.ready,
+            "artifact_sha256": self.manifest.sha256 if self.manifest else None,
+            "created_at": self.manifest.created_at if self.manifest else None,
+            "parent": self.manifest.parent if self.manifest else None,
+            "metrics": self.manifest.metrics if self.manifest else {},
+            "input_schema": self.model.Input.model_json_schema(),
+            "output_schema": self.model.Output.model_json_schema(),
+        }

@@ -1,0 +1,186 @@
+"""Open Inference Protocol tensors <-> a model's typed schemas.
+
+By default every field of the input schema is one named tensor with the batch
+as its first dimension: a number field is `[-1]`, a list of numbers `[-1, k]`;
+the output schema maps the same way (a `dict[Literal[...], float]` becomes
+`[-1, k]` in the order of its keys). Declared datatypes are enforced exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from .errors import TensorError
+
+__all__ = ["DATATYPES", "TensorSpec", "decode_inputs", "encode_outputs", "specs_for"]
+
+DATATYPES = frozenset(
+    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
+     "FP16", "FP32", "FP64", "BYTES"}
+)  # fmt: skip
+_INTEGER = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    """-1 marks a variable dimension (always the batch)."""
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
+
+
+def specs_for(schema: type[BaseModel]) -> list[TensorSpec]:
+    return [_spec(name, field) for name, field in schema.model_fields.items()]
+
+
+def _spec(name: str, field: FieldInfo) -> TensorSpec:
+    annotation = _unoptional(field.annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        (item,) = {a for a in typing.get_args(annotation) if a is not Ellipsis}
+        width = _fixed_length(field)
+        return TensorSpec(name, _scalar_datatype(item, name), (-1, width))
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return TensorSpec(name, _scalar_datatype(value, name), (-1, len(typing.get_args(key))))
+    return TensorSpec(name, _scalar_datatype(annotation, name), (-1,))
+
+
+def _unoptional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _scalar_datatype(annotation: Any, name: str) -> str:
+    if typing.get_origin(annotation) is Literal:
+        annotation = type(typing.get_args(annotation)[0])
+    for python_type, datatype in ((bool, "BOOL"), (int, "INT64"), (float, "FP64"), (str, "BYTES")):
+        if isinstance(annotation, type) and issubclass(annotation, python_type):
+            return datatype
+    raise TypeError(f"field {name!r}: no tensor datatype for {annotation!r}; declare TensorSpecs")
+
+
+def _fixed_length(field: FieldInfo) -> int:
+    lengths = {getattr(m, "min_length", None) for m in field.metadata} | {
+        getattr(m, "max_length", None) for m in field.metadata
+    }
+    lengths.discard(None)
+    return lengths.pop() if len(lengths) == 1 else -1
+
+
+def decode_inputs(
+    tensors: list[dict[str, Any]], specs: list[TensorSpec], schema: type[BaseModel]
+) -> list[BaseModel]:
+    """Validate OIP request tensors and turn them into one schema instance per row."""
+    by_name = {spec.name: spec for spec in specs}
+    columns: dict[str, list[Any]] = {}
+    batch: int | None = None
+    for tensor in tensors:
+        spec = by_name.get(tensor["name"])
+        if spec is None:
+            raise TensorError(f"unknown input {tensor['name']!r}; expected {sorted(by_name)}")
+        if tensor["name"] in columns:
+            raise TensorError(f"input {tensor['name']!r} appears twice")
+        rows = _decode_tensor(tensor, spec)
+        if batch is not None and len(rows) != batch:
+            raise TensorError(
+                f"input {spec.name!r} has batch size {len(rows)}, other inputs have {batch}"
+            )
+        batch = len(rows)
+        columns[spec.name] = rows
+    missing = sorted(set(by_name) - set(columns))
+    if missing:
+        raise TensorError(f"missing input(s) {missing}")
+    return [_row(schema, {n: c[i] for n, c in columns.items()}, i) for i in range(batch or 0)]
+
+
+def _row(schema: type[BaseModel], values: dict[str, Any], index: int) -> BaseModel:
+    try:
+        return schema.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise TensorError(f"row {index}: {problems}") from exc
+
+
+def _decode_tensor(tensor: dict[str, Any], spec: TensorSpec) -> list[Any]:
+    name, datatype, shape = tensor["name"], tensor["datatype"], tensor["shape"]
+    if datatype != spec.datatype:
+        raise TensorError(
+            f"input {name!r} has datatype {datatype}; this model expects {spec.datatype}"
+        )
+    if len(shape) != len(spec.shape) or any(
+        want not in (-1, got) for want, got in zip(spec.shape, shape, strict=True)
+    ):
+        raise TensorError(
+            f"input {name!r} has shape {shape}; this model expects {list(spec.shape)}"
+        )
+    flat = _flatten(tensor["data"])
+    if len(flat) != math.prod(shape):
+        raise TensorError(
+            f"input {name!r}: shape {shape} needs {math.prod(shape)} values, data has {len(flat)}"
+        )
+    for value in flat:
+        _check_value(name, datatype, value)
+    if len(shape) == 1:
+        return flat
+    width = math.prod(shape[1:])
+    return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def _flatten(data: Any) -> list[Any]:
+    # The protocol allows row-major flattened or nested arrays.
+    if not isinstance(data, list):
+        raise TensorError("tensor data must be a JSON array")
+    flat: list[Any] = []
+    stack = [iter(data)]
+    while stack:
+        for value in stack[-1]:
+            if isinstance(value, list):
+                stack.append(iter(value))
+                break
+            flat.append(value)
+        else:
+            stack.pop()
+    return flat
+
+
+def _check_value(name: str, datatype: str, value: Any) -> None:
+    if datatype == "BYTES":
+        ok = isinstance(value, str)
+    elif datatype == "BOOL":
+        ok = isinstance(value, bool)
+    elif datatype in _INTEGER:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok:
+        raise TensorError(f"input {name!r}: {value!r} is not a {datatype} value")
+
+
+def encode_outputs(outputs: list[BaseModel], specs: list[TensorSpec]) -> list[dict[str, Any]]:
+    encoded = []
+    for spec in specs:
+        column = [getattr(output, spec.name) for output in outputs]
+        if len(spec.shape) == 1:
+            data, shape = column, [len(column)]
+        else:
+            rows = [list(v.values()) if isinstance(v, dict) else list(v) for v in column]
+            data = [value for row in rows for value in row]
+            shape = [len(rows), len(rows[0]) if rows else max(spec.shape[1], 0)]
+        encoded.append({"name": spec.name, "datatype": spec.datatype, "shape": shape, "data": data})
+    return encoded

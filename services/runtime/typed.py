@@ -1,0 +1,121 @@
+"""The typed REST API built from a model's schemas: predict, metadata, actions.
+
+`POST /v1/models/{name}/predict` takes one instance or `{"instances": [...]}`;
+a callable discriminator picks the shape, so a validation error names the
+field of the shape the caller meant rather than both alternatives.
+"""
+
+# No `from __future__ import annotations` here: the endpoints below are built at
+# run time and FastAPI must see their body types as objects, not strings.
+from typing import Annotated, Any, Union
+
+from fastapi import APIRouter, Body, File, Response, UploadFile
+from opentelemetry import trace
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from starlette.concurrency import run_in_threadpool
+
+from .dependencies import Service, check_model, require_media_type
+from .model import Action, Model
+from .service import ModelService
+
+__all__ = ["typed_router"]
+
+JSON = "application/json"
+tracer = trace.get_tracer("modelfleet.runtime")
+
+
+def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[Any, Any]:
+    bulk = create_model(
+        f"{model.Input.__name__}Batch",
+        __config__=ConfigDict(extra="forbid"),
+        instances=(list[model.Input], Field(min_length=1, max_length=max_instances)),  # type: ignore[name-defined]
+    )
+    body = Annotated[
+        Union[Annotated[model.Input, Tag("instance")], Annotated[bulk, Tag("bulk")]],  # noqa: UP007
+        Discriminator(lambda v: "bulk" if isinstance(v, dict) and "instances" in v else "instance"),
+    ]
+    response = create_model(
+        f"{model.Output.__name__}Response",
+        model=(str, ...),
+        version=(str, ...),
+        predictions=(list[model.Output], ...),  # type: ignore[name-defined]
+    )
+    return body, response
+
+
+def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"], dependencies=[check_model]
+    )
+    body_type, response_type = _request_types(model, max_instances)
+    examples = (model.Input.model_config.get("json_schema_extra") or {}).get("examples", [])
+    openapi_examples = {"one instance": {"value": examples[0]}} if examples else {}
+    if examples:
+        openapi_examples["bulk"] = {"value": {"instances": examples}}
+
+    async def predict(
+        body: Annotated[body_type, Body(openapi_examples=openapi_examples)],  # type: ignore[valid-type]
+        service: Service,
+    ) -> Any:
+        items = body.instances if hasattr(body, "instances") else [body]
+        return await _predictions(service, items, response_type)
+
+    if model.raw_media_types:
+        _add_upload_predict(router, model, response_type)
+    else:
+        router.add_api_route(
+            "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
+            summary=f"Predict with {model.name}", dependencies=[require_media_type(JSON)],
+        )  # fmt: skip
+
+    @router.get("", name="model_metadata", summary="Model metadata")
+    async def metadata(service: Service) -> dict[str, Any]:
+        return service.metadata()
+
+    for action in model.actions:
+        _add_action(router, action)
+    return router
+
+
+def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], response: Any) -> None:
+    async def predict_upload(
+        file: Annotated[list[UploadFile], File(description="One or more files to predict on")],
+        service: Service,
+    ) -> Any:
+        service.require_ready()
+        with tracer.start_as_current_span("preprocess"):
+            items = [await _preprocess(service, upload) for upload in file]
+        return await _predictions(service, items, response)
+
+    router.add_api_route(
+        "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
+        summary=f"Predict with {model.name} from uploaded files",
+        dependencies=[require_media_type("multipart/form-data")],
+    )  # fmt: skip
+
+
+async def _predictions(service: ModelService, items: list[BaseModel], response: Any) -> Response:
+    predictions = await service.predict(items)
+    with tracer.start_as_current_span("encode"):
+        body = response(model=service.name, version=service.version, predictions=predictions)
+        return Response(body.model_dump_json(), media_type=JSON)
+
+
+async def _preprocess(service: ModelService, upload: UploadFile) -> BaseModel:
+    payload = await upload.read()
+    media_type = upload.content_type or "application/octet-stream"
+    # Decoding an image is CPU work: keep it off the event loop.
+    return await run_in_threadpool(service.model.preprocess, payload, media_type)
+
+
+def _add_action(router: APIRouter, action: Action) -> None:
+    async def run(
+        body: action.request,  # type: ignore[name-defined]
+        service: Service,
+    ) -> Any:
+        return await service.run_action(action, body)
+
+    router.add_api_route(
+        f"/{action.path}", run, methods=["POST"], name=action.path, response_model=action.response,
+        summary=action.summary, dependencies=[require_media_type(JSON)],
+    )  # fmt: skip
