@@ -79,20 +79,24 @@ def timeline(title: str, description: str, unit: str, *queries: Query, width: in
 def status(
     title: str,
     description: str,
+    unit: str,
     query: Query,
-    states: dict[int, tuple[str, str]],
+    states: dict[int, tuple[str, str]] | None = None,
     *,
     width: int = 12,
 ) -> Panel:
-    """A stat panel that names each value: `states[value] = (text, colour)`."""
-    mapping = model.ValueMap(
-        {str(v): model.ValueMappingResult(text=t, color=c) for v, (t, c) in states.items()}
-    )
-    steps = [model.Threshold(value=None if i == 0 else v, color=c)
-             for i, (v, (_, c)) in enumerate(sorted(states.items()))]  # fmt: skip
-    panel = frame(stat.Panel(), title, description, width).mappings([mapping])
-    return targets(panel.thresholds(db.ThresholdsConfig().mode(
-        model.ThresholdsMode.ABSOLUTE).steps(steps)), [query])  # fmt: skip
+    """A stat panel; `states[value] = (text, colour)` names and colours values."""
+    panel = frame(stat.Panel(), title, description, width).unit(unit)
+    if states:
+        mapping = model.ValueMap(
+            {str(v): model.ValueMappingResult(text=t, color=c) for v, (t, c) in states.items()}
+        )
+        # The first step has no value: it colours everything below the second one.
+        steps = [model.Threshold(value=None if i == 0 else v, color=c)
+                 for i, (v, (_, c)) in enumerate(sorted(states.items()))]  # fmt: skip
+        thresholds = db.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(steps)
+        panel = panel.mappings([mapping]).thresholds(thresholds)
+    return targets(panel, [query])
 
 
 def summary_table(
