@@ -33,7 +33,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["EjectSettings", "GatewaySettings", "ServerSettings", "ShadowSettings", "UpstreamSettings"]
+__all__ = [
+    "EjectSettings",
+    "GatewaySettings",
+    "ServerSettings",
+    "ShadowSettings",
+    "UpstreamSettings",
+]
 
 MIB = 1024 * 1024
 

@@ -1,0 +1,116 @@
+"""The gateway app factory: `uvicorn --factory gateway.app:create_app` or `python -m gateway`.
+
+Run ONE process per pod and scale with replicas: guard windows, ejections and
+the routes table live in memory, and a single process keeps them consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
+from importlib.metadata import version as package_version
+
+import httpx
+from fastapi import FastAPI
+
+from .api import model_router, status_router
+from .auth import KeyStore
+from .dispatch import Dispatcher
+from .ejection import Ejector
+from .errors import install_error_handlers
+from .fleet import Fleet
+from .metrics import create_metrics
+from .middleware import RequestIdMiddleware
+from .reload import watch_file
+from .routes import RoutesError, load_routes
+from .settings import GatewaySettings
+from .shadow import ShadowSender
+from .tracing import export_configured, instrument_app, instrument_client
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("gateway.app")
+
+
+def _client(settings: GatewaySettings) -> httpx.AsyncClient:
+    up = settings.upstream
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0, connect=up.connect_timeout_seconds),
+        limits=httpx.Limits(
+            max_connections=up.max_connections,
+            max_keepalive_connections=up.max_keepalive_connections,
+            keepalive_expiry=up.keepalive_expiry_seconds,
+        ),
+        follow_redirects=False,
+        trust_env=False,  # an HTTP(S)_PROXY meant for egress must not capture in-cluster calls
+    )
+
+
+def _install_routes(fleet: Fleet, settings: GatewaySettings) -> None:
+    try:
+        fleet.install(load_routes(settings.routes_file))
+    except RoutesError as exc:
+        raise RuntimeError(f"cannot start: routes file {settings.routes_file}: {exc}") from exc
+
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _lifespan(settings: GatewaySettings, fleet: Fleet, traced: bool) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _install_routes(fleet, settings)
+        keys = KeyStore(settings.api_keys_file) if settings.api_keys_file else None
+        app.state.api_keys = keys
+        stop = asyncio.Event()
+        watches = [
+            watch_file(settings.routes_file, partial(fleet.reload, settings.routes_file), stop)
+        ]
+        if keys is not None:
+            watches.append(watch_file(keys.path, keys.reload, stop))
+        async with _client(settings) as client:
+            if traced:
+                instrument_client(client)
+            shadow = ShadowSender(client, fleet.metrics, settings.shadow.max_inflight)
+            app.state.client = client
+            app.state.dispatcher = Dispatcher(client, fleet, shadow, settings)
+            tasks = [asyncio.create_task(w) for w in watches]
+            logger.info(
+                "gateway ready",
+                extra={"routes_file": str(settings.routes_file), "auth": keys is not None},
+            )
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await shadow.aclose()
+
+    return lifespan
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """Build a gateway; routes and keys are read at startup (lifespan), not here."""
+    settings = settings or GatewaySettings()
+    metrics = create_metrics()
+    fleet = Fleet(metrics, Ejector(settings.eject.failures, settings.eject.cooldown_seconds))
+    traced = export_configured()
+    app = FastAPI(
+        title="modelfleet gateway",
+        version=package_version("modelfleet"),
+        description="Routes requests to model versions: weighted canaries, pinning, sticky "
+        "callers, shadow traffic, retries and a canary guard.",
+        lifespan=_lifespan(settings, fleet, traced),
+    )
+    app.state.settings = settings
+    app.state.api_keys = None
+    if traced:
+        instrument_app(app)
+    install_error_handlers(app)
+    app.include_router(status_router(fleet))
+    app.include_router(model_router())
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,179 @@
+"""Route one request: choose a version, call it (with bounded retries), answer, shadow.
+
+Retries: an idempotent request whose call failed to connect, lost its
+connection, or got 502/503 is tried again, on another version while one is
+left (`routing.pool`). Timeouts are not retried: a slow version would only
+be asked again for work it may still be doing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .body import read_body
+from .errors import BadRequest, UpstreamError
+from .fleet import Fleet, Snapshot
+from .proxy import REQUEST_DROP, Outbound, call, forwardable, to_response
+from .routes import ModelRoute
+from .routing import Ask, Choice, choose, pool
+from .settings import GatewaySettings
+from .shadow import ShadowCopy, ShadowSender
+from .targets import Target
+
+__all__ = ["Dispatcher"]
+
+logger = logging.getLogger("gateway.dispatch")
+
+RETRY_STATUSES = frozenset({502, 503})
+UNHEALTHY_STATUSES = frozenset({502, 503, 504})
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        fleet: Fleet,
+        shadow: ShadowSender,
+        settings: GatewaySettings,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._fleet = fleet
+        self._shadow = shadow
+        self._settings = settings
+        self._draw = draw
+        self._metrics = fleet.metrics
+
+    async def dispatch(self, request: Request, target: Target) -> Response:
+        """Answer `request` from one version of `target.model`."""
+        snapshot = self._fleet.current  # one table for the whole request
+        route = snapshot.route(target.model)
+        body = await read_body(request, self._settings.max_body_bytes)
+        ask = _ask(request, route, target)
+        out = Outbound(request.method, target.path, _headers(request), body)
+        started = time.perf_counter()
+        choice, outcome = await self._exchange(snapshot, route, target, ask, out)
+        code = outcome.status if isinstance(outcome, UpstreamError) else outcome.status_code
+        labels = (target.model, choice.version, choice.variant)
+        self._metrics.requests.labels(*labels, str(code)).inc()
+        self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+        if isinstance(outcome, UpstreamError):
+            outcome.headers["X-Model-Version"] = choice.version
+            raise outcome
+        if target.shadowable and code == 200:
+            self._maybe_shadow(target.model, route, choice, out, outcome.content)
+        who = f"model {target.model!r} version {choice.version!r}"
+        return to_response(outcome, {"x-model-version": choice.version}, who)
+
+    async def _exchange(
+        self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
+    ) -> tuple[Choice, httpx.Response | UpstreamError]:
+        tried: list[str] = []
+        retries = route.retries if target.retryable else 0
+        while True:
+            choice = self._choose(snapshot, route, target.model, ask, tried)
+            outcome = await self._attempt(snapshot, route, target.model, choice, out)
+            if len(tried) == retries or not _worth_retrying(outcome):
+                return choice, outcome
+            self._metrics.retries.labels(target.model, choice.version, choice.variant).inc()
+            tried.append(choice.version)
+
+    def _choose(
+        self, snapshot: Snapshot, route: ModelRoute, model: str, ask: Ask, tried: list[str]
+    ) -> Choice:
+        ejector = self._fleet.ejector
+        ejected = [v for v, t in route.versions.items() if ejector.ejected(t.base_url)]
+        held = snapshot.guard.held(model)
+        candidates = pool(route.weights, held=held, ejected=ejected, tried=tried)
+        return choose(route, ask, candidates, self._draw())
+
+    async def _attempt(
+        self, snapshot: Snapshot, route: ModelRoute, model: str, choice: Choice, out: Outbound
+    ) -> httpx.Response | UpstreamError:
+        """One call; its outcome feeds the guard, the ejector and the error counter."""
+        base_url = route.versions[choice.version].base_url
+        who = f"model {model!r} version {choice.version!r}"
+        try:
+            response = await call(self._client, base_url, out, self._timeout(route), who)
+        except UpstreamError as exc:
+            self._record(snapshot, model, choice, base_url, exc.reason, unhealthy=True)
+            return exc
+        code = response.status_code
+        reason = f"http_{code}" if code >= 500 else None
+        self._record(snapshot, model, choice, base_url, reason, code in UNHEALTHY_STATUSES)
+        return response
+
+    def _record(
+        self,
+        snapshot: Snapshot,
+        model: str,
+        choice: Choice,
+        base_url: str,
+        error: str | None,
+        unhealthy: bool,
+    ) -> None:
+        snapshot.guard.record(model, choice.version, failed=error is not None)
+        if error is not None:
+            self._metrics.upstream_errors.labels(model, choice.version, choice.variant, error).inc()
+        if not unhealthy:
+            self._fleet.ejector.success(base_url)
+        elif self._fleet.ejector.failure(base_url):
+            self._metrics.ejections.labels(model, choice.version).inc()
+            logger.warning(
+                "version ejected after repeated failures",
+                extra={"model": model, "version": choice.version, "reason": error},
+            )
+
+    def _timeout(self, route: ModelRoute) -> httpx.Timeout:
+        connect = min(self._settings.upstream.connect_timeout_seconds, route.timeoutSeconds)
+        return httpx.Timeout(route.timeoutSeconds, connect=connect)
+
+    def _maybe_shadow(
+        self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: bytes
+    ) -> None:
+        shadow = route.shadow
+        if shadow is None or shadow.version == choice.version:
+            return
+        if self._draw() * 100 >= shadow.percent:
+            return
+        base_url = route.versions[shadow.version].base_url
+        headers = (*out.headers, ("x-modelfleet-shadow", "1"))
+        copy = Outbound(out.method, out.path, headers, out.body)
+        self._shadow.submit(
+            ShadowCopy(model, shadow.version, base_url, copy, self._timeout(route), primary)
+        )
+
+
+def _worth_retrying(outcome: httpx.Response | UpstreamError) -> bool:
+    code = outcome.status if isinstance(outcome, UpstreamError) else outcome.status_code
+    return code in RETRY_STATUSES
+
+
+def _ask(request: Request, route: ModelRoute, target: Target) -> Ask:
+    """Routing facts from the headers; a header pin must agree with a path pin."""
+    header_pin = request.headers.get("x-model-version") or None
+    if target.path_version and header_pin and header_pin != target.path_version:
+        raise BadRequest(
+            f"X-Model-Version {header_pin!r} contradicts version {target.path_version!r} in the path"
+        )
+    sticky = request.headers.get(route.stickyHeader) if route.stickyHeader else None
+    return Ask(pinned=target.path_version or header_pin, sticky_key=sticky, spread=target.spread)
+
+
+def _headers(request: Request) -> tuple[tuple[str, str], ...]:
+    """Caller headers minus hop-by-hop and credentials, plus the request id and client."""
+    headers = forwardable(request.headers.items(), REQUEST_DROP | {"x-request-id"})
+    headers.append(("x-request-id", request.state.request_id))
+    client = request.client.host if request.client else None
+    if client:
+        prior = request.headers.get("x-forwarded-for")
+        headers = [(k, v) for k, v in headers if k != "x-forwarded-for"]
+        headers.append(("x-forwarded-for", f"{prior}, {client}" if prior else client))
+    return tuple(headers)

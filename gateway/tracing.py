@@ -1,0 +1,64 @@
+"""OpenTelemetry for the gateway, switched on by the standard `OTEL_*` variables.
+
+With `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` set,
+the gateway gets a tracer provider (service.name `modelfleet-gateway`), a server
+span per request (health and metrics paths excluded) and a client span per
+upstream call, exported over OTLP/HTTP in batches so a slow collector never
+delays a request. Without them nothing is instrumented: the caller's
+`traceparent` and `tracestate` are forwarded unchanged, so the model service
+still joins the caller's trace, and the hot path pays nothing for tracing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+from fastapi import FastAPI
+
+__all__ = ["EXCLUDED_URLS", "export_configured", "instrument_app", "instrument_client"]
+
+SERVICE_NAME = "modelfleet-gateway"
+EXCLUDED_URLS = "/healthz,/readyz,/metrics,/v2/health/live,/v2/health/ready"
+ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+def export_configured() -> bool:
+    if os.environ.get("OTEL_TRACES_EXPORTER", "otlp").lower() == "none":
+        return False
+    return any(os.environ.get(var) for var in ENDPOINT_VARS)
+
+
+def _provider() -> object:
+    """The process's tracer provider, created once (several apps may share a process)."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Server spans for every request except probes and metrics."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=_provider(),
+        excluded_urls=EXCLUDED_URLS,  # type: ignore[arg-type]
+    )
+
+
+def instrument_client(client: httpx.AsyncClient) -> None:
+    """Client spans for upstream calls; they carry the trace on in `traceparent`."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider())  # type: ignore[arg-type]
