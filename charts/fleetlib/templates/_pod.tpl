@@ -1,0 +1,104 @@
+{{/*
+Pod pieces shared by model servers and the gateway: both run the same base
+image (non-root numeric user, read-only root filesystem, writable /tmp only)
+and answer the same probe paths.
+*/}}
+
+{{/* Pod securityContext. Context: securityContext values (runAsUser, runAsGroup). */}}
+{{- define "fleetlib.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .runAsUser }}
+runAsGroup: {{ .runAsGroup }}
+fsGroup: {{ .runAsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container securityContext. Context: securityContext values. */}}
+{{- define "fleetlib.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .runAsUser }}
+runAsGroup: {{ .runAsGroup }}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Probes. The startup probe gives a slow-loading model its whole budget before
+liveness may kill it; readiness (/readyz) turns 503 while loading and while
+draining, liveness (/healthz) never touches the model.
+Context: dict startupBudgetSeconds.
+*/}}
+{{- define "fleetlib.probes" -}}
+startupProbe:
+  httpGet: {path: /readyz, port: http}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: {{ max 1 (div .startupBudgetSeconds 5) }}
+readinessProbe:
+  httpGet: {path: /readyz, port: http}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+livenessProbe:
+  httpGet: {path: /healthz, port: http}
+  periodSeconds: 10
+  timeoutSeconds: 3
+  failureThreshold: 3
+{{- end -}}
+
+{{/*
+Graceful shutdown. The preStop sleep keeps the pod serving while endpoints and
+the gateway stop sending to it; then SIGTERM lets gunicorn drain for its
+graceful timeout. The grace period covers both plus a margin, so the kubelet
+never kills a request in flight. Context: dict preStopSeconds, gracefulTimeoutSeconds.
+*/}}
+{{- define "fleetlib.lifecycle" -}}
+lifecycle:
+  preStop:
+    sleep:
+      seconds: {{ .preStopSeconds }}
+{{- end -}}
+
+{{- define "fleetlib.terminationGracePeriodSeconds" -}}
+{{- add .preStopSeconds .gracefulTimeoutSeconds 5 -}}
+{{- end -}}
+
+{{/* Spread replicas over nodes and zones. Context: dict selector (labels dict). */}}
+{{- define "fleetlib.topologySpread" -}}
+{{- range $key := list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+- maxSkew: 1
+  topologyKey: {{ $key }}
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels: {{- toYaml $.selector | nindent 6 }}
+  matchLabelKeys: ["pod-template-hash"]
+{{- end }}
+{{- end -}}
+
+{{/* The writable /tmp (prometheus multiprocess dir, temp files). Context: none. */}}
+{{- define "fleetlib.tmpVolume" -}}
+name: tmp
+emptyDir:
+  sizeLimit: 256Mi
+{{- end -}}
+
+{{/*
+A container env list from a dict, sorted by name. Whole numbers print without
+a decimal point or exponent (values arrive as float64: 1048576, not 1.048576e+06).
+*/}}
+{{- define "fleetlib.envList" -}}
+{{- range $key := keys . | sortAlpha }}
+{{- $value := get $ $key }}
+{{- if and (kindIs "float64" $value) (eq $value (floor $value)) }}
+{{- $value = $value | int64 }}
+{{- end }}
+- name: {{ $key }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}

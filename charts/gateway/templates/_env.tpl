@@ -1,0 +1,22 @@
+{{/* The gateway's MODELFLEET_* settings (gateway/settings.py) and OTel. */}}
+{{- define "gateway.env" -}}
+{{- $s := .Values.settings -}}
+{{- $env := dict
+  "MODELFLEET_ROUTES_FILE" "/etc/modelfleet/routes/routes.yaml"
+  "MODELFLEET_LOG_LEVEL" $s.logLevel
+  "MODELFLEET_MAX_BODY_BYTES" $s.maxBodyBytes
+  "MODELFLEET_SERVER__HOST" "0.0.0.0"
+  "MODELFLEET_SERVER__PORT" "8000"
+  "MODELFLEET_SERVER__KEEPALIVE_SECONDS" $s.keepaliveSeconds
+  "MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS" $s.gracefulTimeoutSeconds
+  "MODELFLEET_UPSTREAM__CONNECT_TIMEOUT_SECONDS" $s.connectTimeoutSeconds
+  "MODELFLEET_UPSTREAM__MAX_CONNECTIONS" $s.maxConnections
+  "OTEL_SERVICE_NAME" "modelfleet-gateway" -}}
+{{- if .Values.apiKeys.enabled -}}
+{{- $_ := set $env "MODELFLEET_API_KEYS_FILE" "/etc/modelfleet/api-keys/api-keys" -}}
+{{- end -}}
+{{- with .Values.tracing.otlpEndpoint -}}
+{{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
+{{- end -}}
+{{- include "fleetlib.envList" $env -}}
+{{- end -}}
