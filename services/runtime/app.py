@@ -16,6 +16,7 @@ from .errors import install_error_handlers
 from .logs import configure_logging
 from .metrics import render_metrics
 from .middleware import RequestContext
+from .model import Model
 from .oip import oip_router
 from .service import ModelService, model_class
 from .settings import RuntimeSettings
@@ -25,12 +26,15 @@ from .typed import typed_router
 __all__ = ["create_app"]
 
 
-def create_app(settings: RuntimeSettings | None = None) -> FastAPI:
+def create_app(settings: RuntimeSettings | None = None, model: Model[Any, Any] | None = None) -> FastAPI:
+    """Build the app; by default the settings come from the environment and the
+    model from `services.<settings.model>`."""
     settings = settings or RuntimeSettings()  # type: ignore[call-arg]
     configure_logging(settings.log_level)
     setup_tracing(settings.service_name, settings.version)
-    cls = model_class(settings.model)
-    service = ModelService(settings, cls(torch_threads=settings.torch_threads))
+    model = model or model_class(settings.model)(torch_threads=settings.torch_threads)
+    cls = type(model)
+    service = ModelService(settings, model)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

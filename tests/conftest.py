@@ -1,0 +1,104 @@
+"""Shared fixtures: real model-service processes on 127.0.0.1.
+
+`serve_model` starts gunicorn exactly as `modelfleet serve` and a pod do, on a
+free loopback port (see `tests/processes.py`), and stops it and its workers
+at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from services.runtime.cli import gunicorn_command, serve_environment
+from services.runtime.registry import Registry
+from tests.processes import Server, free_port, launch, stop_server, wait_ready
+
+ServeModel = Callable[..., Server]
+
+
+@pytest.fixture(scope="session")
+def registry_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry with every model's seed versions (read-only for tests).
+
+    `make test` points MODELFLEET_TEST_REGISTRY at the one `make models` built;
+    otherwise the seed versions are published into a temporary one.
+    """
+    given = os.environ.get("MODELFLEET_TEST_REGISTRY")
+    if given:
+        return Path(given)
+    root = tmp_path_factory.mktemp("registry")
+    subprocess.run(
+        [sys.executable, "-m", "services.runtime.cli", "models", "--ensure", "--registry", str(root)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return root
+
+
+@pytest.fixture
+def scratch_registry(registry_root: Path, tmp_path: Path) -> Callable[..., Registry]:
+    """A writable copy of the registry holding just the named models."""
+
+    def copy(*models: str) -> Registry:
+        root = tmp_path / "registry"
+        for model in models:
+            shutil.copytree(registry_root / model, root / model)
+        return Registry(root)
+
+    return copy
+
+
+def _serve_factory(log_dir: Path, registry_root: Path, started: list[Server]) -> ServeModel:
+    numbers = count()
+
+    def serve(
+        model: str,
+        version: str = "v1",
+        *,
+        registry: Path | None = None,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        wait: str | None = "/readyz",
+        timeout: float = 120,
+    ) -> Server:
+        port = free_port()
+        environment = serve_environment(
+            model, version, port, host="127.0.0.1", workers=workers,
+            registry=registry or registry_root,
+        )  # fmt: skip
+        name = f"{model}-{version}-{next(numbers)}"
+        server = launch(
+            name, lambda _: gunicorn_command(), log_dir,
+            env={"HF_HUB_OFFLINE": "1", **environment, **(env or {})}, port=port,
+        )  # fmt: skip
+        started.append(server)
+        return server if wait is None else wait_ready(server, wait, timeout)
+
+    return serve
+
+
+@pytest.fixture
+def serve_model(tmp_path: Path, registry_root: Path) -> Iterator[ServeModel]:
+    """Start model services for one test; all are stopped at teardown."""
+    started: list[Server] = []
+    yield _serve_factory(tmp_path, registry_root, started)
+    for server in started:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def serve_model_module(
+    tmp_path_factory: pytest.TempPathFactory, registry_root: Path
+) -> Iterator[ServeModel]:
+    """Like `serve_model`, shared by the tests of one module."""
+    started: list[Server] = []
+    yield _serve_factory(tmp_path_factory.mktemp("services"), registry_root, started)
+    for server in started:
+        stop_server(server)
