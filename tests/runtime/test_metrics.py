@@ -1,0 +1,94 @@
+"""Metrics are exact across gunicorn workers and survive a worker's death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import ServeModel
+from tests.processes import wait_until
+
+GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+BAD = GOOD | {"petal_width": -1.0}
+
+
+def samples(url: str) -> dict[tuple[str, frozenset], float]:
+    text = httpx.get(url + "/metrics").text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def value(metrics: dict, name: str, **labels: str) -> float:
+    wanted = {"model": "iris", "version": "v1"} | labels
+    return sum(
+        v for (n, ls), v in metrics.items() if n == name and wanted.items() <= dict(ls).items()
+    )
+
+
+def drive(url: str, good: int, bad: int) -> None:
+    bodies = [GOOD] * good + [BAD] * bad
+    with httpx.Client(base_url=url) as client, ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(lambda b: client.post("/v1/models/iris/predict", json=b).status_code, bodies)
+        )
+    assert codes.count(200) == good and codes.count(422) == bad
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
+    serve_model: ServeModel,
+) -> None:
+    server = serve_model("iris", "v1", workers=2)
+    for _ in range(20):  # probes and scrapes are not traffic
+        httpx.get(server.url + "/healthz")
+        httpx.get(server.url + "/readyz")
+    drive(server.url, good=60, bad=15)
+    before = samples(server.url)
+    assert value(before, "modelfleet_requests_total", endpoint="predict", code="200") == 60
+    assert value(before, "modelfleet_requests_total", endpoint="predict", code="422") == 15
+    assert value(before, "modelfleet_request_duration_seconds_count", endpoint="predict") == 75
+    assert value(before, "modelfleet_requests_total", endpoint="healthz") == 0
+    # Every instance passed through the batcher once; batches hold one or more.
+    assert value(before, "modelfleet_batch_size_sum") == 60
+    assert value(before, "modelfleet_queue_wait_seconds_count") == 60
+    assert value(before, "modelfleet_inference_duration_seconds_count") == value(
+        before, "modelfleet_batch_size_count"
+    )
+    info = [labels for (name, labels) in before if name == "modelfleet_model_info"]
+    assert len(info) == 1 and dict(info[0])["framework"] == "scikit-learn"
+
+    victim = worker_pids(server.process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(
+        lambda: len(pids := worker_pids(server.process.pid)) == 2 and victim not in pids,
+        30, "gunicorn to replace the killed worker",
+    )  # fmt: skip
+    wait_until(lambda: value(samples(server.url), "modelfleet_model_ready") == 1, 30, "readiness")
+    drive(server.url, good=40, bad=5)
+    after = samples(server.url)
+    assert value(after, "modelfleet_requests_total", endpoint="predict", code="200") == 100
+    assert value(after, "modelfleet_requests_total", endpoint="predict", code="422") == 20
+    assert value(after, "modelfleet_request_duration_seconds_count", endpoint="predict") == 120
+    assert value(after, "modelfleet_inflight_requests") == 0  # the dead worker's gauge is gone
+    assert len([n for (n, _) in after if n == "modelfleet_model_info"]) == 1
+
+
+def test_metrics_start_from_zero_on_every_start(serve_model: ServeModel) -> None:
+    first = serve_model("iris", "v1")
+    drive(first.url, good=5, bad=0)
+    first_value = value(samples(first.url), "modelfleet_requests_total", code="200")
+    second = serve_model("iris", "v1")
+    assert first_value == 5
+    assert value(samples(second.url), "modelfleet_requests_total", code="200") == 0
