@@ -21,6 +21,8 @@ from .oip import oip_router
 from .service import ModelService, model_class
 from .settings import RuntimeSettings
 from .tracing import instrument_app, setup_tracing
+from .training import Retrainable
+from .training_api import training_router
 from .typed import typed_router
 
 __all__ = ["create_app"]
@@ -54,6 +56,8 @@ def create_app(settings: RuntimeSettings | None = None, model: Model[Any, Any] |
     install_error_handlers(app)
     app.include_router(typed_router(cls, settings.max_instances))
     app.include_router(oip_router())
+    if issubclass(cls, Retrainable):
+        app.include_router(training_router(cls, settings.training.max_examples))
     _add_probes(app, service)
     app.add_middleware(
         RequestContext, metrics=service.metrics, max_body_bytes=settings.max_body_bytes

@@ -25,6 +25,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .tensors import TensorSpec
+
 __all__ = ["Action", "Model", "Schema"]
 
 
@@ -61,6 +63,9 @@ class Model(ABC, Generic[InputT, OutputT]):
     actions: ClassVar[tuple[Action, ...]] = ()
     raw_media_types: ClassVar[tuple[str, ...]] = ()
     """Media types `preprocess` accepts as multipart `file` uploads on predict."""
+    oip_inputs: ClassVar[tuple[TensorSpec, ...]] = ()
+    """OIP input tensors, when those derived from `Input` field by field do not fit
+    (e.g. one `[-1, 8, 8]` image tensor whose rows validate as a flat list field)."""
 
     def __init__(self, *, torch_threads: int = 1) -> None:
         self.torch_threads = torch_threads

@@ -49,7 +49,7 @@ class ModelService:
         self.artifact: Path | None = None
         self.failure: str | None = None
         self.draining = False
-        self.input_specs: list[TensorSpec] = specs_for(model.Input)
+        self.input_specs: list[TensorSpec] = list(model.oip_inputs) or specs_for(model.Input)
         self.output_specs: list[TensorSpec] = specs_for(model.Output)
         self._ready = asyncio.Event()
         self._loader: asyncio.Task[None] | None = None

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BatchingSettings", "RuntimeSettings", "ServerSettings"]
+__all__ = ["BatchingSettings", "RuntimeSettings", "ServerSettings", "TrainingSettings"]
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,40}$"
 VERSION_PATTERN = r"^v[1-9][0-9]*$"
@@ -45,6 +45,17 @@ class BatchingSettings(BaseModel):
     """Instances waiting per worker before new requests get 503 + Retry-After."""
 
 
+class TrainingSettings(BaseModel):
+    """Background fine-tuning jobs of retrainable models (see `training.py`)."""
+
+    max_examples: int = Field(1000, ge=1, le=100_000)
+    """Most labelled files one `POST .../train` may upload."""
+    torch_threads: int = Field(1, ge=1, le=64)
+    """Intra-op threads of the training process, kept low so serving stays fast."""
+    niceness: int = Field(10, ge=0, le=19)
+    """CPU priority the training process lowers itself by, for the same reason."""
+
+
 class RuntimeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MODELFLEET_", env_nested_delimiter="__", extra="ignore"
@@ -58,6 +69,7 @@ class RuntimeSettings(BaseSettings):
     """Registry root: `<registry>/<model>/<version>/manifest.json`."""
     server: ServerSettings = ServerSettings()
     batching: BatchingSettings = BatchingSettings()
+    training: TrainingSettings = TrainingSettings()
     torch_threads: int = Field(1, ge=1, le=64)
     """Intra-op threads for torch models (set explicitly: torch's default oversubscribes)."""
     max_body_bytes: int = Field(1_048_576, ge=1024)
