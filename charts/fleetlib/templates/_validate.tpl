@@ -36,6 +36,9 @@ the value and says how to fix it. Context: the root context.
 {{- if and $shadow.version (not $shadow.percent) -}}
 {{- $errors = append $errors (printf "%s.shadow.percent: shadow.version is %q but percent is 0; set a percent from 1 to 100 or shadow.version=\"\"" $path $shadow.version) -}}
 {{- end -}}
+{{- if gt (int .model.maxInstances) (int .model.batching.maxQueue) -}}
+{{- $errors = append $errors (printf "%s.maxInstances (%d) exceeds batching.maxQueue (%d): such a bulk request could never be queued; lower maxInstances or raise batching.maxQueue" $path (int .model.maxInstances) (int .model.batching.maxQueue)) -}}
+{{- end -}}
 {{- range $version, $entry := .model.versions -}}
 {{- $a := $entry.autoscaling | default $.model.autoscaling -}}
 {{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
