@@ -52,6 +52,12 @@ lint: $(VENV)/.stamp
 clean:
 	rm -rf $(VENV) $(TOOLS) $(REGISTRY)
 
+##@ Observability
+
+.PHONY: dashboards ## Regenerate the Grafana dashboard JSON from services/runtime/dashboards/
+dashboards: $(VENV)/.stamp
+	$(BIN)/python -m services.runtime.dashboards
+
 ##@ Setup (stamp files: each runs once, again only when its inputs change)
 
 # torch is installed first and pinned, so nothing later pulls a CUDA build.
