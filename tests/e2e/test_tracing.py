@@ -1,0 +1,135 @@
+"""One request through the gateway is one trace, from gateway to model service.
+
+A small OTLP/HTTP receiver in the test collects what both processes export.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from tests.conftest import ServeModel
+from tests.processes import (
+    Server,
+    free_port,
+    launch,
+    python_module,
+    stop_server,
+    wait_ready,
+    wait_until,
+)
+
+GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+FAST_EXPORT = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+
+
+class Receiver(ThreadingHTTPServer):
+    spans: list[tuple[str, str, str]]
+    """(service.name, span name, trace id hex) of every span received."""
+
+
+class OtlpHandler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        request = ExportTraceServiceRequest.FromString(
+            self.rfile.read(int(self.headers["Content-Length"]))
+        )
+        for resource_spans in request.resource_spans:
+            attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+            for scope in resource_spans.scope_spans:
+                for span in scope.spans:
+                    self.server.spans.append(
+                        (attributes["service.name"], span.name, span.trace_id.hex())
+                    )
+        body = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(("127.0.0.1", 0), OtlpHandler)
+    server.spans = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def start_gateway(tmp_path: Path, upstream: str, otel: dict[str, str]) -> Server:
+    routes = tmp_path / "routes" / "routes.yaml"
+    routes.parent.mkdir()
+    routes.write_text(
+        yaml.safe_dump({"models": {"iris": {"versions": {"v1": {"url": upstream, "weight": 100}}}}})
+    )
+    port = free_port()
+    env = {"MODELFLEET_ROUTES_FILE": str(routes), "MODELFLEET_SERVER__HOST": "127.0.0.1",
+           "MODELFLEET_SERVER__PORT": str(port), **otel}  # fmt: skip
+    return wait_ready(
+        launch("gateway", lambda _: python_module("gateway"), tmp_path, env=env, port=port)
+    )
+
+
+def test_one_request_is_one_trace_across_gateway_and_service(
+    serve_model: ServeModel, receiver: Receiver, tmp_path: Path
+) -> None:
+    otel = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_port}",
+        **FAST_EXPORT,
+    }
+    service = serve_model("iris", "v1", env=otel)
+    gateway = start_gateway(tmp_path, service.url, otel)
+    try:
+        response = httpx.post(gateway.url + "/models/iris/predict", json=GOOD, timeout=10)
+        assert response.status_code == 200, response.text
+        trace_id = response.headers["x-trace-id"]
+        wanted = {
+            ("modelfleet-gateway", "server"), ("modelfleet-gateway", "POST"),
+            ("modelfleet-iris", "server"), ("modelfleet-iris", "queue_wait"),
+            ("modelfleet-iris", "inference"), ("modelfleet-iris", "encode"),
+        }  # fmt: skip
+
+        def seen() -> set[tuple[str, str]]:
+            return {
+                (service_name, "server" if name.startswith("POST /") else name)
+                for service_name, name, tid in receiver.spans
+                if tid == trace_id
+            }
+
+        wait_until(lambda: wanted <= seen(), 15, f"spans {wanted - seen()} of trace {trace_id}")
+        logged = [line for line in service.output().splitlines() if trace_id in line]
+        assert any('"status": 200' in line for line in logged)
+    finally:
+        stop_server(gateway)
+
+
+def test_an_unreachable_collector_does_not_slow_requests(serve_model: ServeModel) -> None:
+    dead = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}", **FAST_EXPORT}
+    service = serve_model("iris", "v1", env=dead)
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        durations = []
+        for _ in range(30):
+            started = time.perf_counter()
+            assert client.post("/v1/models/iris/predict", json=GOOD).status_code == 200
+            durations.append(time.perf_counter() - started)
+    # A blocking exporter would hold requests for its connect/retry timeouts (seconds).
+    assert max(durations) < 1.0, durations
