@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,15 @@ def run(scenario: Awaitable[Any]) -> Any:
     return asyncio.run(asyncio.wait_for(scenario, timeout=20))
 
 
-async def started(model: GatedModel, **options: Any) -> AdaptiveBatcher[int, int]:
+@asynccontextmanager
+async def running(model: GatedModel, **options: Any) -> AsyncIterator[AdaptiveBatcher[int, int]]:
     settings = {"max_batch_size": 4, "max_wait_ms": 0, "max_queue": 64} | options
     batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(model, **settings)
     await batcher.start()
-    return batcher
+    try:
+        yield batcher
+    finally:
+        await batcher.stop()
 
 
 async def busy(model: GatedModel, batcher: AdaptiveBatcher[int, int]) -> asyncio.Task[list[int]]:
@@ -82,11 +87,10 @@ async def busy(model: GatedModel, batcher: AdaptiveBatcher[int, int]) -> asyncio
 def test_lone_request_is_predicted_at_once_without_a_timer() -> None:
     async def scenario() -> None:
         model = GatedModel()
-        batcher = await started(model, max_wait_ms=0)
-        # A batcher that waited for company would hold this request for the 20 s timeout.
-        assert await batcher.submit([7]) == [70]
-        assert model.batches == [[7]]
-        await batcher.stop()
+        async with running(model, max_wait_ms=0) as batcher:
+            # A batcher that waited for company would hold this request for the 20 s timeout.
+            assert await batcher.submit([7]) == [70]
+            assert model.batches == [[7]]
 
     run(scenario())
 
@@ -94,15 +98,14 @@ def test_lone_request_is_predicted_at_once_without_a_timer() -> None:
 def test_requests_queued_while_the_model_is_busy_share_batches_up_to_the_limit() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
-        batcher = await started(model, max_batch_size=4)
-        first = await busy(model, batcher)
-        rest = [asyncio.create_task(batcher.submit([i])) for i in range(1, 10)]
-        await asyncio.sleep(0.01)  # every submit is queued
-        model.gate.set()
-        answers = await asyncio.gather(first, *rest)
-        assert answers == [[i * 10] for i in range(10)]
-        assert model.batches == [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9]]
-        await batcher.stop()
+        async with running(model, max_batch_size=4) as batcher:
+            first = await busy(model, batcher)
+            rest = [asyncio.create_task(batcher.submit([i])) for i in range(1, 10)]
+            await asyncio.sleep(0.01)  # every submit is queued
+            model.gate.set()
+            answers = await asyncio.gather(first, *rest)
+            assert answers == [[i * 10] for i in range(10)]
+            assert model.batches == [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9]]
 
     run(scenario())
 
@@ -110,10 +113,9 @@ def test_requests_queued_while_the_model_is_busy_share_batches_up_to_the_limit()
 def test_one_request_may_span_batches_and_keeps_its_order() -> None:
     async def scenario() -> None:
         model = GatedModel()
-        batcher = await started(model, max_batch_size=4)
-        assert await batcher.submit(list(range(1, 7))) == [10, 20, 30, 40, 50, 60]
-        assert model.batches == [[1, 2, 3, 4], [5, 6]]
-        await batcher.stop()
+        async with running(model, max_batch_size=4) as batcher:
+            assert await batcher.submit(list(range(1, 7))) == [10, 20, 30, 40, 50, 60]
+            assert model.batches == [[1, 2, 3, 4], [5, 6]]
 
     run(scenario())
 
@@ -122,14 +124,13 @@ def test_max_wait_lets_a_late_request_join_and_a_full_batch_closes_early() -> No
     async def scenario() -> None:
         model = GatedModel()
         # The 60 s window never expires here: the batch closes when it reaches 2.
-        batcher = await started(model, max_batch_size=2, max_wait_ms=60_000)
-        early = asyncio.create_task(batcher.submit([1]))
-        await asyncio.sleep(0.05)
-        assert not early.done()  # held back by the window, waiting for company
-        assert await batcher.submit([2]) == [20]
-        assert await early == [10]
-        assert model.batches == [[1, 2]]
-        await batcher.stop()
+        async with running(model, max_batch_size=2, max_wait_ms=60_000) as batcher:
+            early = asyncio.create_task(batcher.submit([1]))
+            await asyncio.sleep(0.05)
+            assert not early.done()  # held back by the window, waiting for company
+            assert await batcher.submit([2]) == [20]
+            assert await early == [10]
+            assert model.batches == [[1, 2]]
 
     run(scenario())
 
@@ -137,19 +138,18 @@ def test_max_wait_lets_a_late_request_join_and_a_full_batch_closes_early() -> No
 def test_full_queue_fails_fast_with_retry_after() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
-        batcher = await started(model, max_queue=3)
-        first = await busy(model, batcher)
-        queued = [asyncio.create_task(batcher.submit([i])) for i in (1, 2, 3)]
-        await asyncio.sleep(0.01)
-        for items in ([4], [5, 6, 7, 8]):
-            with pytest.raises(Overloaded) as refused:
-                await batcher.submit(items)
-            assert (refused.value.status_code, refused.value.retry_after) == (503, 1)
-            assert "queue is full (3 waiting, limit 3)" in refused.value.message
-        model.gate.set()
-        assert await asyncio.gather(first, *queued) == [[0], [10], [20], [30]]
-        assert await batcher.submit([4]) == [40]  # room again once the queue drained
-        await batcher.stop()
+        async with running(model, max_queue=3) as batcher:
+            first = await busy(model, batcher)
+            queued = [asyncio.create_task(batcher.submit([i])) for i in (1, 2, 3)]
+            await asyncio.sleep(0.01)
+            for items in ([4], [5, 6, 7, 8]):
+                with pytest.raises(Overloaded) as refused:
+                    await batcher.submit(items)
+                assert (refused.value.status_code, refused.value.retry_after) == (503, 1)
+                assert "queue is full (3 waiting, limit 3)" in refused.value.message
+            model.gate.set()
+            assert await asyncio.gather(first, *queued) == [[0], [10], [20], [30]]
+            assert await batcher.submit([4]) == [40]  # room again once the queue drained
 
     run(scenario())
 
@@ -157,27 +157,25 @@ def test_full_queue_fails_fast_with_retry_after() -> None:
 def test_model_error_reaches_every_caller_of_its_batch_only() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
-        batcher = await started(model)
-        first = await busy(model, batcher)
-        shared = [asyncio.create_task(batcher.submit([i])) for i in (1, -1)]
-        await asyncio.sleep(0.01)
-        model.gate.set()
-        assert await first == [0]
-        for task in shared:
-            with pytest.raises(ValueError, match="negative input"):
-                await task
-        assert await batcher.submit([3]) == [30]  # the batcher goes on
-        await batcher.stop()
+        async with running(model) as batcher:
+            first = await busy(model, batcher)
+            shared = [asyncio.create_task(batcher.submit([i])) for i in (1, -1)]
+            await asyncio.sleep(0.01)
+            model.gate.set()
+            assert await first == [0]
+            for task in shared:
+                with pytest.raises(ValueError, match="negative input"):
+                    await task
+            assert await batcher.submit([3]) == [30]  # the batcher goes on
 
     run(scenario())
 
 
 def test_wrong_number_of_outputs_fails_the_batch() -> None:
     async def scenario() -> None:
-        batcher = await started(GatedModel(outputs_per_input=2))
-        with pytest.raises(RuntimeError, match="returned 2 outputs for 1 inputs"):
-            await batcher.submit([1])
-        await batcher.stop()
+        async with running(GatedModel(outputs_per_input=2)) as batcher:
+            with pytest.raises(RuntimeError, match="returned 2 outputs for 1 inputs"):
+                await batcher.submit([1])
 
     run(scenario())
 
@@ -185,16 +183,15 @@ def test_wrong_number_of_outputs_fails_the_batch() -> None:
 def test_a_caller_that_went_away_is_left_out_of_the_batch() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
-        batcher = await started(model)
-        first = await busy(model, batcher)
-        gone = asyncio.create_task(batcher.submit([1]))
-        stays = asyncio.create_task(batcher.submit([2]))
-        await asyncio.sleep(0.01)
-        gone.cancel()
-        model.gate.set()
-        assert await asyncio.gather(first, stays) == [[0], [20]]
-        assert model.batches == [[0], [2]]
-        await batcher.stop()
+        async with running(model) as batcher:
+            first = await busy(model, batcher)
+            gone = asyncio.create_task(batcher.submit([1]))
+            stays = asyncio.create_task(batcher.submit([2]))
+            await asyncio.sleep(0.01)
+            gone.cancel()
+            model.gate.set()
+            assert await asyncio.gather(first, stays) == [[0], [20]]
+            assert model.batches == [[0], [2]]
 
     run(scenario())
 
@@ -203,13 +200,12 @@ def test_many_concurrent_callers_each_get_their_own_answers() -> None:
     async def scenario() -> None:
         recorder = Recorder()
         model = GatedModel()
-        batcher = await started(model, max_batch_size=8, max_queue=1000, observer=recorder)
-        requests = [list(range(n * 100, n * 100 + n % 5 + 1)) for n in range(150)]
-        answers = await asyncio.gather(*(batcher.submit(r) for r in requests))
-        assert answers == [[i * 10 for i in r] for r in requests]
-        assert sum(recorder.sizes) == sum(map(len, requests)) == len(recorder.waits)
-        assert max(recorder.sizes) == 8 and all(w >= 0 for w in recorder.waits)
-        await batcher.stop()
+        async with running(model, max_batch_size=8, max_queue=1000, observer=recorder) as batcher:
+            requests = [list(range(n * 100, n * 100 + n % 5 + 1)) for n in range(150)]
+            answers = await asyncio.gather(*(batcher.submit(r) for r in requests))
+            assert answers == [[i * 10 for i in r] for r in requests]
+            assert sum(recorder.sizes) == sum(map(len, requests)) == len(recorder.waits)
+            assert max(recorder.sizes) == 8 and all(w >= 0 for w in recorder.waits)
 
     run(scenario())
 
