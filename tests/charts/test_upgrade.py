@@ -1,0 +1,96 @@
+"""What `helm upgrade` would change between two revisions of the values.
+
+Rendering revision N and N+1 and diffing the objects shows what a rollout
+touches: a weight change must touch only the gateway's routes ConfigMap (which
+the gateway hot-reloads), adding or removing a version only that version's
+objects and the routes, and no upgrade may ever change a Deployment selector
+(Kubernetes refuses that). Rolling back renders revision N exactly again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.charts.helm import Helm, Manifest
+from tests.charts.scenarios import image
+
+ROUTES = ("ConfigMap", "modelfleet-gateway-routes")
+Key = tuple[str, str]
+
+
+def objects(manifests: list[Manifest]) -> dict[Key, Manifest]:
+    return {(m["kind"], m["metadata"]["name"]): m for m in manifests}
+
+
+def diff(before: list[Manifest], after: list[Manifest]) -> dict[str, set[Key]]:
+    old, new = objects(before), objects(after)
+    return {
+        "added": new.keys() - old.keys(),
+        "removed": old.keys() - new.keys(),
+        "changed": {k for k in old.keys() & new.keys() if old[k] != new[k]},
+    }
+
+
+def iris_versions(**versions: dict[str, Any] | None) -> dict[str, Any]:
+    return {"models": {"iris": {"versions": versions}}}
+
+
+def version_objects(name: str) -> set[Key]:
+    kinds = ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget")
+    return {(kind, name) for kind in kinds}
+
+
+def assert_selectors_kept(before: list[Manifest], after: list[Manifest]) -> None:
+    old, new = objects(before), objects(after)
+    for key in old.keys() & new.keys():
+        if key[0] == "Deployment":
+            assert old[key]["spec"]["selector"] == new[key]["spec"]["selector"], key
+
+
+def test_a_weight_change_touches_only_the_routes_configmap(helm: Helm) -> None:
+    before = helm.template()
+    after = helm.template(values=iris_versions(v1={"weight": 75}, v2={"weight": 25}))
+    assert diff(before, after) == {"added": set(), "removed": set(), "changed": {ROUTES}}
+    assert_selectors_kept(before, after)
+
+
+def test_adding_a_version_adds_its_objects_and_changes_only_the_routes(helm: Helm) -> None:
+    before = helm.template()
+    v3 = {"weight": 0, "image": image("iris", "0.3.0")}
+    after = helm.template(values=iris_versions(v3=v3))
+    assert diff(before, after) == {
+        "added": version_objects("iris-v3"),
+        "removed": set(),
+        "changed": {ROUTES},
+    }
+    assert_selectors_kept(before, after)
+
+
+def test_removing_a_version_removes_its_objects_and_changes_only_the_routes(helm: Helm) -> None:
+    before = helm.template()
+    # null deletes a key of the chart's values file, as deleting the lines would.
+    after = helm.template(values=iris_versions(v1={"weight": 100}, v2=None))
+    assert diff(before, after) == {
+        "added": set(),
+        "removed": version_objects("iris-v2"),
+        "changed": {ROUTES},
+    }
+
+
+def test_a_new_image_for_one_version_rolls_only_that_deployment(helm: Helm) -> None:
+    before = helm.template()
+    after = helm.template(values=iris_versions(v2={"image": image("iris", "0.2.1")}))
+    assert diff(before, after) == {
+        "added": set(),
+        "removed": set(),
+        "changed": {("Deployment", "iris-v2")},
+    }
+    assert_selectors_kept(before, after)
+
+
+def test_promoting_then_rolling_back_restores_revision_n_exactly(helm: Helm) -> None:
+    revision_n = helm.template()
+    promoted = helm.template(values=iris_versions(v1={"weight": 0}, v2={"weight": 100}))
+    rolled_back = helm.template()
+    assert diff(revision_n, promoted)["changed"] == {ROUTES}
+    assert rolled_back == revision_n
