@@ -1,0 +1,77 @@
+"""Fixtures: real upstream stand-ins (uvicorn) and real gateway processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import yaml
+
+from tests.processes import Server, free_port, launch, stop_server, wait_ready
+
+from .harness import (
+    VERSIONS,
+    Gateway,
+    GatewayFactory,
+    Routes,
+    Upstream,
+    gateway_argv,
+    upstream_argv,
+)
+
+
+@pytest.fixture(scope="session")
+def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Upstream]]:
+    logs = tmp_path_factory.mktemp("upstreams")
+    servers = [
+        launch(f"upstream-{v}", upstream_argv, logs, {"UPSTREAM_VERSION": v}) for v in VERSIONS
+    ]
+    try:
+        yield {s.env["UPSTREAM_VERSION"]: Upstream(wait_ready(s), s.env["UPSTREAM_VERSION"])
+               for s in servers}  # fmt: skip
+    finally:
+        for server in servers:
+            stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One client for sequential calls (a new client per call costs an SSL context)."""
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _healthy_upstreams(request: pytest.FixtureRequest) -> None:
+    """Every test starts with all stand-ins answering normally."""
+    if "upstreams" in request.fixturenames:
+        for upstream in request.getfixturevalue("upstreams").values():
+            upstream.control()
+
+
+@pytest.fixture(scope="module")
+def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
+    """Start gateways for a module: `start_gateway(routes, env={...}, headers={...})`."""
+    started: list[Server] = []
+
+    def start(routes: Routes, env: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> Gateway:  # fmt: skip
+        folder = tmp_path_factory.mktemp("gateway")
+        routes_file = folder / "routes" / "routes.yaml"
+        routes_file.parent.mkdir()
+        routes_file.write_text(yaml.safe_dump(routes))
+        port = free_port()
+        settings = {
+            "MODELFLEET_ROUTES_FILE": str(routes_file),
+            "MODELFLEET_SERVER__HOST": "127.0.0.1",
+            "MODELFLEET_SERVER__PORT": str(port),
+            **(env or {}),
+        }
+        server = launch("gateway", gateway_argv, folder, settings, port=port)
+        started.append(server)
+        return Gateway(wait_ready(server, timeout=30), routes_file, headers or {})
+
+    yield start
+    for server in started:
+        stop_server(server)

@@ -1,0 +1,87 @@
+"""A small real model-service stand-in for gateway tests, steerable at runtime.
+
+Run: `uvicorn --factory tests.gateway.upstream:create_upstream` with
+`UPSTREAM_VERSION=v2`. `POST /_control` changes how it answers (status code,
+delay, prediction label, readiness); `GET /_stats` counts what it received, so
+tests can check what reached which version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections import Counter
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
+
+__all__ = ["Control", "create_upstream"]
+
+
+class Control(BaseModel):
+    status: int = 200
+    delay: float = 0.0
+    label: str = "setosa"
+    ready: bool = True
+    plain_errors: bool = False  # answer errors as text/plain, like a crashed proxy
+
+
+def _echo(request: Request, body: bytes, version: str) -> dict[str, Any]:
+    return {
+        "version": version,
+        "method": request.method,
+        "path": request.url.path,
+        "query": request.url.query,
+        "headers": {k: v for k, v in request.headers.items()},
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "body_bytes": len(body),
+    }
+
+
+def create_upstream() -> FastAPI:
+    version = os.environ.get("UPSTREAM_VERSION", "v1")
+    app = FastAPI()
+    state = {"control": Control()}
+    seen: Counter[str] = Counter()
+
+    @app.post("/_control")
+    async def control(update: Control) -> Control:
+        state["control"] = update
+        return update
+
+    @app.get("/_stats")
+    async def stats() -> dict[str, int]:
+        return dict(seen)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        ready = state["control"].ready
+        return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def answer(path: str, request: Request) -> Response:
+        ctl = state["control"]
+        body = await request.body()
+        seen[f"{request.method} /{path}"] += 1
+        if request.headers.get("x-modelfleet-shadow"):
+            seen["shadow"] += 1
+        if ctl.delay:
+            await asyncio.sleep(ctl.delay)
+        if ctl.status >= 400:
+            if ctl.plain_errors:
+                return PlainTextResponse("Traceback (most recent call last): boom", ctl.status)
+            return JSONResponse({"error": f"{version} told to fail"}, status_code=ctl.status)
+        answer = _echo(request, body, version)
+        # Scores differ per version, so agreement must come from the label alone.
+        score = int(version[1:]) / 10
+        answer["predictions"] = [{"species": ctl.label, "probabilities": {"setosa": score}}]
+        return JSONResponse(answer, status_code=ctl.status)
+
+    return app
