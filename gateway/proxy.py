@@ -41,8 +41,15 @@ REQUEST_DROP = HOP_BY_HOP | {
     "accept-encoding",
     "cookie",
 }
-# httpx hands us a decoded body, so the upstream's length and encoding no longer apply.
-RESPONSE_DROP = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server"}
+# httpx hands us a decoded body, so the upstream's length and encoding no longer apply;
+# the request id is the gateway's to set (the middleware adds it to every answer).
+RESPONSE_DROP = HOP_BY_HOP | {
+    "content-length",
+    "content-encoding",
+    "date",
+    "server",
+    "x-request-id",
+}
 
 
 @dataclass(frozen=True)
