@@ -95,6 +95,12 @@ def gunicorn_command() -> list[str]:
     ]  # fmt: skip
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from .stack import run_stack  # imported here: it needs the gateway extra (watchfiles)
+
+    return run_stack(args.values, args.registry, args.port, args.state_dir)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     env = serve_environment(
         args.model, args.version, args.port,
@@ -128,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     _registry_arg(serve)
     serve.set_defaults(run=cmd_serve)
+
+    up = commands.add_parser("up", help="serve the whole fleet locally: every version + gateway")
+    up.add_argument("--values", type=Path, default=Path("charts/modelfleet/values.yaml"))
+    up.add_argument("--port", type=int, default=8000, help="gateway port on 127.0.0.1")
+    up.add_argument("--state-dir", type=Path, default=Path(".local"), help="for routes.yaml")
+    _registry_arg(up)
+    up.set_defaults(run=cmd_up)
     return parser
 
 

@@ -1,0 +1,306 @@
+"""`modelfleet up` (and `make run`): the whole fleet on this machine, from the chart's values.
+
+Every version listed in the values file runs as its own gunicorn service on a
+loopback port (8101, 8102, ... or the next free ones); the gateway runs on
+`--port` and reads a routes.yaml generated from the same file by
+`routes_from_values`. The values file is watched: an edit (a weight, the shadow,
+the guard) rewrites routes.yaml and the gateway hot-reloads it. Every child runs
+in its own session, so Ctrl-C / SIGTERM stops each process group and nothing is
+left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import yaml
+
+from .cli import gunicorn_command, serve_environment
+from .routes import routes_from_values
+from .supervise import Child, Console, free_loopback_ports, port_is_free, spawn, stop_all
+
+__all__ = ["ServiceSpec", "Stack", "StackError", "plan_services", "service_environment"]
+
+HOST = "127.0.0.1"
+FIRST_SERVICE_PORT = 8101
+LOCAL_URL = "http://127.0.0.1:{port}"
+READY_TIMEOUT_SECONDS = 180.0
+# Keys a model entry may set and the env var each becomes, as the chart's
+# fleetlib.modelEnv does; a model's own key replaces `modelDefaults`' whole.
+SETTINGS_ENV = {
+    ("server", "timeoutSeconds"): "MODELFLEET_SERVER__TIMEOUT_SECONDS",
+    ("server", "gracefulTimeoutSeconds"): "MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS",
+    ("server", "keepaliveSeconds"): "MODELFLEET_SERVER__KEEPALIVE_SECONDS",
+    ("batching", "maxBatchSize"): "MODELFLEET_BATCHING__MAX_BATCH_SIZE",
+    ("batching", "maxWaitMs"): "MODELFLEET_BATCHING__MAX_WAIT_MS",
+    ("batching", "maxQueue"): "MODELFLEET_BATCHING__MAX_QUEUE",
+    ("torchThreads",): "MODELFLEET_TORCH_THREADS",
+    ("maxBodyBytes",): "MODELFLEET_MAX_BODY_BYTES",
+    ("maxInstances",): "MODELFLEET_MAX_INSTANCES",
+    ("logLevel",): "MODELFLEET_LOG_LEVEL",
+}
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    model: str
+    version: str
+    port: int
+    weight: Any
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}-{self.version}"
+
+    @property
+    def url(self) -> str:
+        return LOCAL_URL.format(port=self.port)
+
+
+def load_values(path: Path) -> dict[str, Any]:
+    """The values file as a mapping with a `models` map; StackError otherwise."""
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StackError(f"cannot read the values file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise StackError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(values, dict) or not isinstance(values.get("models"), dict):
+        raise StackError(f"{path} has no `models` map")
+    return values
+
+
+def _model_settings(values: Mapping[str, Any], model: str) -> dict[str, Any]:
+    return {**(values.get("modelDefaults") or {}), **(values["models"][model] or {})}
+
+
+def service_environment(
+    values: Mapping[str, Any], spec: ServiceSpec, registry: Path
+) -> dict[str, str]:
+    """The MODELFLEET_* variables of one local service: the chart's, on a loopback port."""
+    settings = _model_settings(values, spec.model)
+    env = serve_environment(
+        spec.model, spec.version, spec.port,
+        host=HOST, workers=int(settings.get("workers", 1)), registry=registry,
+    )  # fmt: skip
+    for path, name in SETTINGS_ENV.items():
+        value: Any = settings
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            env[name] = str(value)
+    return env
+
+
+def plan_services(
+    values: Mapping[str, Any], registry: Path, first_port: int = FIRST_SERVICE_PORT
+) -> list[ServiceSpec]:
+    """One service per listed version, each on its own free port; every version must
+    be in the registry (StackError naming `make models` otherwise)."""
+    listed = [
+        (model, version, (spec or {}).get("weight", 0))
+        for model, entry in values["models"].items()
+        for version, spec in ((entry or {}).get("versions") or {}).items()
+    ]
+    missing = [
+        f"{m} {v}" for m, v, _ in listed if not (registry / m / v / "manifest.json").is_file()
+    ]
+    if missing:
+        raise StackError(
+            f"not in the registry {registry}: {', '.join(missing)}; "
+            "run `make models` (or `modelfleet train <model>` for later versions)"
+        )
+    ports = free_loopback_ports(len(listed), first_port)
+    return [ServiceSpec(m, v, port, w) for (m, v, w), port in zip(listed, ports, strict=True)]
+
+
+def running_routes(values: Mapping[str, Any], specs: list[ServiceSpec]) -> dict[str, Any]:
+    """routes.yaml for the versions this stack runs (ValueError for invalid values)."""
+    ports = {(s.model, s.version): s.port for s in specs}
+    table = routes_from_values(values, LOCAL_URL, ports=ports)
+    for model, route in list(table["models"].items()):
+        route["versions"] = {v: r for v, r in route["versions"].items() if (model, v) in ports}
+        shadow = route.get("shadow")
+        if shadow and shadow["version"] not in route["versions"]:
+            del route["shadow"]
+        if not any(r["weight"] > 0 for r in route["versions"].values()):
+            del table["models"][model]
+    return table
+
+
+def _is_ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1.0, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class Stack:
+    """The running fleet: services, gateway, routes file and the values watcher."""
+
+    def __init__(self, values_path: Path, registry: Path, port: int, state_dir: Path) -> None:
+        self.values_path = values_path
+        self.registry = registry.resolve()
+        self.port = port
+        self.routes_file = state_dir.resolve() / "routes.yaml"
+        self.console = Console()
+        self.children: list[Child] = []
+        self.specs: list[ServiceSpec] = []
+        self._stop = threading.Event()
+        self._routes_sha = ""
+        self._values_sha = ""
+
+    def say(self, message: str) -> None:
+        self.console.line("up", message)
+
+    def run(self) -> int:
+        """Start everything, serve until Ctrl-C / SIGTERM, stop everything; the exit code."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        try:
+            self._start()
+            if self._stop.is_set():
+                return 0
+            self._announce()
+            watcher = threading.Thread(target=self._watch_values, daemon=True)
+            watcher.start()
+            return self._serve()
+        except StackError as exc:
+            self.say(f"error: {exc}")
+            return 1
+        finally:
+            self._stop.set()
+            stop_all(self.children, self.console)
+
+    def _on_signal(self, signum: int, _: FrameType | None) -> None:
+        self.say(f"{signal.Signals(signum).name}: stopping every process")
+        self._stop.set()
+
+    def _start(self) -> None:
+        values = load_values(self.values_path)
+        self._values_sha = hashlib.sha256(self.values_path.read_bytes()).hexdigest()
+        if not port_is_free(self.port):
+            raise StackError(f"port {self.port} is in use; pick another: make run PORT=8001")
+        self.specs = plan_services(values, self.registry)
+        self._write_routes(values)  # validates weights before anything starts
+        for spec in self.specs:
+            env = service_environment(values, spec, self.registry)
+            self.children.append(spawn(spec.name, gunicorn_command(), env, self.console))
+        gateway_env = {
+            "MODELFLEET_ROUTES_FILE": str(self.routes_file),
+            "MODELFLEET_SERVER__HOST": HOST,
+            "MODELFLEET_SERVER__PORT": str(self.port),
+        }
+        gateway = [sys.executable, "-m", "gateway"]
+        self.children.append(spawn("gateway", gateway, gateway_env, self.console))
+        self._wait_ready([s.url for s in self.specs] + [self.gateway_url])
+
+    @property
+    def gateway_url(self) -> str:
+        return LOCAL_URL.format(port=self.port)
+
+    def _wait_ready(self, urls: list[str]) -> None:
+        pending = set(urls)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while pending and not self._stop.is_set():
+            self._check_children()
+            if time.monotonic() > deadline:
+                raise StackError(f"not ready after {READY_TIMEOUT_SECONDS:g}s: {sorted(pending)}")
+            pending = {url for url in pending if not _is_ready(url)}
+            self._stop.wait(0.2)
+
+    def _check_children(self) -> None:
+        for child in self.children:
+            code = child.process.poll()
+            if code is not None:
+                raise StackError(f"{child.name} exited with code {code}; see its output above")
+
+    def _announce(self) -> None:
+        self.say(f"modelfleet is up — gateway {self.gateway_url}")
+        self.say(f"  playground {self.gateway_url}/   docs {self.gateway_url}/docs")
+        self.say(f"  fleet {self.gateway_url}/models   metrics {self.gateway_url}/metrics")
+        for spec in self.specs:
+            self.say(f"  {spec.model} {spec.version:<4} {spec.url}  weight {spec.weight}")
+        self.say(f"edit {self.values_path} to change weights (hot reload); Ctrl-C stops all")
+
+    def _serve(self) -> int:
+        while not self._stop.wait(0.5):
+            try:
+                self._check_children()
+            except StackError as exc:
+                self.say(f"error: {exc}; stopping the stack")
+                return 1
+        return 0
+
+    def _write_routes(self, values: Mapping[str, Any]) -> bool:
+        """Write routes.yaml atomically if it changed; True when it did."""
+        try:
+            table = running_routes(values, self.specs)
+        except ValueError as exc:
+            raise StackError(f"{self.values_path}: {exc}") from exc
+        text = yaml.safe_dump(table, sort_keys=False)
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        if sha == self._routes_sha:
+            return False
+        self.routes_file.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self.routes_file.with_name(f".{self.routes_file.name}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        os.replace(scratch, self.routes_file)  # the gateway never sees half a file
+        self._routes_sha = sha
+        return True
+
+    def _watch_values(self) -> None:
+        from watchfiles import watch
+
+        folder = self.values_path.resolve().parent
+        for _ in watch(folder, stop_event=self._stop, recursive=False, debounce=200):
+            self._values_changed()
+
+    def _values_changed(self) -> None:
+        try:
+            content = hashlib.sha256(self.values_path.read_bytes()).hexdigest()
+        except OSError:
+            content = ""  # mid-replace by an editor: the next event has the new file
+        if content == self._values_sha:
+            return  # one save can raise several events; report each change once
+        self._values_sha = content
+        try:
+            values = load_values(self.values_path)
+            changed = self._write_routes(values)
+        except StackError as exc:
+            self.say(f"values rejected, routes unchanged: {exc}")
+            return
+        if changed:
+            self._report_routes(values)
+
+    def _report_routes(self, values: Mapping[str, Any]) -> None:
+        running = {(s.model, s.version) for s in self.specs}
+        for model, entry in values["models"].items():
+            weights = " ".join(
+                f"{v}={(spec or {}).get('weight', 0)}"
+                for v, spec in ((entry or {}).get("versions") or {}).items()
+            )
+            self.say(f"routes updated: {model} {weights} (the gateway reloads them)")
+            for version in (entry or {}).get("versions") or {}:
+                if (model, version) not in running:
+                    self.say(f"{model} {version} is not running: restart `make run` to start it")
+
+
+def run_stack(values: Path, registry: Path, port: int, state_dir: Path) -> int:
+    """Entry point of `modelfleet up`."""
+    return Stack(values, registry, port, state_dir).run()

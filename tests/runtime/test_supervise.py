@@ -1,0 +1,55 @@
+"""Child processes of the local stack: prefixed output, whole process groups stopped."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import sys
+import time
+
+from services.runtime.supervise import Console, free_loopback_ports, spawn, stop_all
+
+# A child that forks a grandchild which ignores SIGTERM, then prints and waits.
+STUBBORN = """
+import os, signal, sys, time
+if os.fork() == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("grandchild", os.getpid(), flush=True)
+    time.sleep(120)
+else:
+    print("hello from the child", flush=True)
+    time.sleep(120)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_output_is_prefixed_and_the_whole_group_is_stopped() -> None:
+    out = io.StringIO()
+    console = Console(out)
+    child = spawn("demo", [sys.executable, "-c", STUBBORN], {}, console)
+    deadline = time.monotonic() + 20
+    while "grandchild" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(out.getvalue().split("grandchild ")[1].split()[0])
+    stop_all([child], console, grace=1.0)
+    assert "[demo] hello from the child\n" in out.getvalue()
+    assert child.process.returncode is not None
+    time.sleep(0.2)
+    assert not alive(grandchild)
+    assert os.getpgid(os.getpid()) != child.process.pid  # it had its own group
+
+
+def test_free_ports_prefer_the_given_one_and_skip_busy_ones() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        taken = busy.getsockname()[1]
+        ports = free_loopback_ports(3, taken)
+    assert len(set(ports)) == 3 and taken not in ports
