@@ -67,7 +67,7 @@ dashboards: $(VENV)/.stamp
 
 ##@ Kubernetes
 
-K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py
+K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py tests/runtime/test_routes.py
 KUSTOMIZE := $(TOOLS)/bin/kubectl kustomize --enable-helm --helm-command $(TOOLS)/bin/helm3 \
   --load-restrictor LoadRestrictionsNone
 
