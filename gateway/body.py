@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import PayloadTooLarge
 
 __all__ = ["read_body"]
 
@@ -20,12 +20,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     a byte is read; streamed bytes are counted too, for chunked bodies and for
     clients that under-declare.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequest("Content-Length must be a non-negative integer")
-        if int(declared) > limit:
-            raise _too_large(limit)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # the server already rejected malformed ones
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -45,7 +45,8 @@ def split(counts: Mapping[Any, int]) -> dict[Any, float]:
 @dataclass(frozen=True)
 class Load:
     """`count` POSTs of `payload` to `url`, `concurrency` at once, each worker pausing
-    `pause` seconds between its requests (a steady rate rather than a burst)."""
+    `pause` seconds between its requests (a steady rate rather than a burst);
+    `seconds` > 0 ends the run after that long even if requests are left."""
 
     url: str
     count: int
@@ -53,11 +54,14 @@ class Load:
     headers: Headers = lambda _: {}
     concurrency: int = 16
     pause: float = 0.0
+    seconds: float = 0.0
 
 
 async def _worker(client: httpx.AsyncClient, load: Load, queue: asyncio.Queue[int],
                   traffic: Traffic, started: float) -> None:  # fmt: skip
     while not queue.empty():
+        if load.seconds and time.monotonic() - started > load.seconds:
+            return
         index = queue.get_nowait()
         try:
             response = await client.post(load.url, json=load.payload, headers=load.headers(index))

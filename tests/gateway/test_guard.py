@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
 from gateway.guard import CanaryGuard, GuardStatus
 from gateway.routes import RouteTable
+from tests.traffic import Load, send_many
+
+from .harness import Gateway, GatewayFactory, Upstream, model_routes
 
 
 class Clock:
@@ -52,7 +58,7 @@ def test_the_abort_is_reported_once_and_holds() -> None:
     assert guard.status("iris", "v2").state == "aborted"
 
 
-def test_a_healthy_canary_is_not_cut_off() -> None:
+def test_a_canary_under_the_error_threshold_is_not_cut_off() -> None:
     guard, aborted, _ = make_guard()
     for i in range(1000):
         guard.record("iris", "v2", failed=i % 10 == 0)  # 10 % errors, threshold 20 %
@@ -83,3 +89,57 @@ def test_a_disabled_guard_watches_nothing() -> None:
     for _ in range(100):
         guard.record("iris", "v2", failed=True)
     assert aborted == [] and guard.status("iris", "v2").state == "off"
+
+
+# Through real processes: a canary answering 500s behind a real gateway.
+
+GUARD = {"enabled": True, "maxErrorRate": 0.2, "windowSeconds": 60, "minRequests": 10}
+
+
+@pytest.fixture(scope="module")
+def gateway(start_gateway: GatewayFactory, upstreams: dict[str, Upstream]) -> Gateway:
+    return start_gateway(model_routes(upstreams, {"v1": 50, "v2": 50}, guard=GUARD, retries=0))
+
+
+def canary(gateway: Gateway) -> dict[str, object]:
+    versions = gateway.models()["models"][0]["versions"]
+    return next(v for v in versions if v["version"] == "v2")
+
+
+def test_a_canary_answering_500s_is_cut_off_and_shown_as_aborted(
+    gateway: Gateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway.apply_routes(model_routes(upstreams, {"v1": 50, "v2": 50}, guard=GUARD, retries=0))
+    upstreams["v2"].control(status=500)
+    first = send_many(Load(gateway.url + "/models/iris/predict", 100, {}, concurrency=4))
+    after = send_many(Load(gateway.url + "/models/iris/predict", 100, {}, concurrency=4))
+    assert first.versions()["v2"] >= 10  # the guard needed its minimum first
+    assert after.versions() == {"v1": 100} and after.failures == []
+    assert canary(gateway)["guard"]["state"] == "aborted"  # type: ignore[index]
+    metrics = httpx.get(f"{gateway.url}/metrics").text
+    assert 'modelfleet_gateway_canary_aborted{model="iris",version="v2"} 1.0' in metrics
+    assert gateway.server.output().count("canary aborted by the guard") == 1
+
+
+def test_a_pinned_request_still_reaches_an_aborted_canary(gateway: Gateway) -> None:
+    response = httpx.post(f"{gateway.url}/models/iris/predict", json={},
+                          headers={"X-Model-Version": "v2"})  # fmt: skip
+    assert response.headers["x-model-version"] == "v2"
+
+
+def test_a_routes_change_readmits_the_canary(
+    gateway: Gateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway.apply_routes(model_routes(upstreams, {"v1": 60, "v2": 40}, guard=GUARD, retries=0))
+    assert canary(gateway)["guard"]["state"] == "watching"  # type: ignore[index]
+
+
+def test_a_healthy_canary_behind_the_gateway_keeps_its_traffic(
+    gateway: Gateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway.apply_routes(model_routes(upstreams, {"v1": 50, "v2": 50}, guard=GUARD, retries=0))
+    traffic = send_many(Load(gateway.url + "/models/iris/predict", 300, {}, concurrency=4))
+    assert traffic.failures == [] and traffic.versions()["v2"] > 100
+    assert canary(gateway)["guard"] == {
+        "state": "watching", "requests": traffic.versions()["v2"], "errors": 0, "errorRate": 0.0,
+    }  # fmt: skip
