@@ -79,6 +79,10 @@ lint-k8s: $(VENV)/.stamp $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
 charts: $(TOOLS)/.stamp
 	for chart in model gateway modelfleet; do $(TOOLS)/bin/helm dependency build charts/$$chart; done
 
+.PHONY: chart-docs ## Regenerate charts/*/README.md from the values files' @param comments
+chart-docs: $(VENV)/.stamp
+	$(BIN)/python charts/readme.py
+
 # Not run by the test suite: it needs Docker, kind and a machine that may pull
 # python:3.11-slim. See the README's Kubernetes section.
 .PHONY: deploy ## Build the images, start a kind cluster and install the fleet (OVERLAY=dev|prod, needs docker + kind)
