@@ -38,9 +38,10 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} /^\.PHONY: [a-z0-9-]+ *## / {sub(/^\.PHONY: /, ""); split($$0, a, " *## "); printf "  \033[36m%-14s\033[0m %s\n", a[1], a[2]}' $(MAKEFILE_LIST)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-.PHONY: run ## Serve the whole stack locally from $(VALUES) on http://127.0.0.1:$(PORT)
-run: $(VENV)/.stamp models
-	$(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT)
+.PHONY: run ## Serve the whole stack locally from $(VALUES) on http://127.0.0.1:$(PORT) (OBSERVE=1: with Prometheus)
+run: $(VENV)/.stamp models $(if $(OBSERVE),$(TOOLS)/apt.stamp)
+	$(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT) \
+	  $(if $(OBSERVE),--observe --prometheus-port $(PROMETHEUS_PORT))
 
 .PHONY: test ## Install everything the suite needs and run it
 test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
@@ -60,6 +61,13 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(REGISTRY)
 
 ##@ Observability
+
+OBSERVE ?=
+PROMETHEUS_PORT ?= 9090
+
+.PHONY: observe ## `make run` plus a local Prometheus (rules loaded) on http://127.0.0.1:$(PROMETHEUS_PORT)
+observe:
+	$(MAKE) run OBSERVE=1
 
 .PHONY: dashboards ## Regenerate the Grafana dashboard JSON from services/runtime/dashboards/
 dashboards: $(VENV)/.stamp
@@ -83,6 +91,12 @@ charts: $(TOOLS)/.stamp
 chart-docs: $(VENV)/.stamp
 	$(BIN)/python charts/readme.py
 
+# Build one image on a base and load it into the kind cluster: $(call kind-image,NAME,DOCKERFILE,BASE)
+define kind-image
+	docker build -f $(2) --build-arg BASE_IMAGE=modelfleet/$(3):$(IMAGE_TAG) -t ghcr.io/modelfleet/$(1):$(IMAGE_TAG) .
+	kind load docker-image --name $(KIND_CLUSTER) ghcr.io/modelfleet/$(1):$(IMAGE_TAG)
+endef
+
 # Not run by the test suite: it needs Docker, kind and a machine that may pull
 # python:3.11-slim. See the README's Kubernetes section.
 .PHONY: deploy ## Build the images, start a kind cluster and install the fleet (OVERLAY=dev|prod, needs docker + kind)
@@ -91,12 +105,12 @@ deploy: $(TOOLS)/.stamp $(TOOLS)/helm3.stamp models charts
 	@command -v kind >/dev/null || { echo "make deploy needs kind (https://kind.sigs.k8s.io)" >&2; exit 1; }
 	kind get clusters | grep -qx $(KIND_CLUSTER) \
 	  || kind create cluster --name $(KIND_CLUSTER) --config k8s/kind/cluster.yaml
-	docker build -f Dockerfile.base -t modelfleet/base:$(IMAGE_TAG) .
-	for image in iris:services/iris digits:services/digits minilm:services/minilm gateway:gateway; do \
-	  docker build -f $${image#*:}/Dockerfile --build-arg BASE_IMAGE=modelfleet/base:$(IMAGE_TAG) \
-	    -t ghcr.io/modelfleet/$${image%%:*}:$(IMAGE_TAG) . \
-	  && kind load docker-image --name $(KIND_CLUSTER) ghcr.io/modelfleet/$${image%%:*}:$(IMAGE_TAG); \
-	done
+	docker build -f Dockerfile.base --target runtime -t modelfleet/base:$(IMAGE_TAG) .
+	docker build -f Dockerfile.base --target torch -t modelfleet/base-torch:$(IMAGE_TAG) .
+	$(call kind-image,iris,services/iris/Dockerfile,base)
+	$(call kind-image,digits,services/digits/Dockerfile,base-torch)
+	$(call kind-image,minilm,services/minilm/Dockerfile,base-torch)
+	$(call kind-image,gateway,gateway/Dockerfile,base)
 	$(KUSTOMIZE) k8s/overlays/$(or $(OVERLAY),dev) | $(TOOLS)/bin/kubectl apply --server-side -f -
 	$(TOOLS)/bin/kubectl -n $(NAMESPACE) wait --for=condition=Available deployment --all --timeout=10m
 

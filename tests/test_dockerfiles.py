@@ -55,7 +55,8 @@ def test_every_model_package_has_a_dockerfile_from_the_base() -> None:
 
 def test_the_base_is_multi_stage_and_starts_gunicorn_with_the_runtime_config() -> None:
     steps = instructions(ROOT / "Dockerfile.base")
-    assert len([a for n, a in steps if n == "FROM"]) == 2
+    froms = [a for n, a in steps if n == "FROM"]
+    assert froms == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE} AS runtime", "runtime AS torch"]
     assert (
         "ENTRYPOINT",
         '["gunicorn", "--config", "python:services.runtime.gunicorn_conf"]',
@@ -64,19 +65,23 @@ def test_the_base_is_multi_stage_and_starts_gunicorn_with_the_runtime_config() -
     assert "MODELFLEET_REGISTRY=/opt/modelfleet/registry" in env and "HOME=/tmp" in env
 
 
+def test_torch_is_pinned_once_from_the_cpu_index_in_the_torch_stage() -> None:
+    runs = [a for n, a in instructions(ROOT / "Dockerfile.base") if n == "RUN"]
+    (torch,) = [r for r in runs if "torch" in r]
+    assert re.findall(r"torch==[0-9.]+", torch) == ["torch==2.13.0"]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in torch
+    for dockerfile in DOCKERFILES[1:]:
+        assert "torch==" not in dockerfile.read_text(), dockerfile
+
+
 @pytest.mark.parametrize("dockerfile", MODEL_DOCKERFILES, ids=lambda p: p.parent.name)
 def test_model_images_install_their_extra_and_carry_their_registry(dockerfile: Path) -> None:
     model = dockerfile.parent.name
-    runs = " ".join(a for n, a in instructions(dockerfile) if n == "RUN")
-    assert f'"/tmp/build[{model}]"' in runs
-    assert ("COPY", f"registry/{model} /opt/modelfleet/registry/{model}") in instructions(
-        dockerfile
-    )
-    torch = re.findall(r"torch==[0-9.]+", runs)
-    if model in TORCH_MODELS:
-        assert torch == ["torch==2.13.0"] and "download.pytorch.org/whl/cpu" in runs
-    else:
-        assert torch == []
+    steps = instructions(dockerfile)
+    assert ("RUN", f'pip install --no-cache-dir "/opt/modelfleet/src[{model}]"') in steps
+    assert ("COPY", f"registry/{model} /opt/modelfleet/registry/{model}") in steps
+    base = "modelfleet/base-torch" if model in TORCH_MODELS else "modelfleet/base"
+    assert ("ARG", f"BASE_IMAGE={base}:0.1.0") in steps
 
 
 def test_dockerignore_keeps_the_registry_and_drops_local_state() -> None:
