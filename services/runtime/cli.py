@@ -98,7 +98,8 @@ def gunicorn_command() -> list[str]:
 def cmd_up(args: argparse.Namespace) -> int:
     from .stack import run_stack  # imported here: it needs the gateway extra (watchfiles)
 
-    return run_stack(args.values, args.registry, args.port, args.state_dir)
+    observe_port = args.prometheus_port if args.observe else None
+    return run_stack(args.values, args.registry, args.port, args.state_dir, observe_port)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -139,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--values", type=Path, default=Path("charts/modelfleet/values.yaml"))
     up.add_argument("--port", type=int, default=8000, help="gateway port on 127.0.0.1")
     up.add_argument("--state-dir", type=Path, default=Path(".local"), help="for routes.yaml")
+    up.add_argument("--observe", action="store_true", help="also run a local Prometheus")
+    up.add_argument("--prometheus-port", type=int, default=9090, help="its port on 127.0.0.1")
     _registry_arg(up)
     up.set_defaults(run=cmd_up)
     return parser

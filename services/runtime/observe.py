@@ -1,32 +1,33 @@
 """A local Prometheus that scrapes the running stack with modelfleet's rules loaded.
 
-`make observe` (`modelfleet up --observe`) starts one beside the local stack,
-and the Prometheus end-to-end test starts one the same way. It runs in the
-foreground of its own process group on 127.0.0.1 with a throw-away TSDB; the
-Debian `prometheus` package provides the binary.
+`make observe` (`modelfleet up --observe`) starts one beside the local stack:
+Debian's `prometheus` binary in the foreground of its own session on
+127.0.0.1, a throw-away TSDB under the stack's state directory, one scrape job
+for the gateway and one for the model services.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 import yaml
 
-__all__ = ["RULES", "Prometheus", "ScrapeTargets", "prometheus_config"]
+from .supervise import Child, Console, port_is_free, spawn
+
+__all__ = ["RULES", "ObserveError", "ScrapeTargets", "prometheus_config", "start_observer"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "charts" / "gateway" / "files" / "rules" / "modelfleet-rules.yaml"
 READY_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
+
+
+class ObserveError(RuntimeError):
+    """Prometheus cannot start; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -58,79 +59,51 @@ def prometheus_config(
     }
 
 
-class Prometheus:
-    """One Prometheus server process on 127.0.0.1:`port`; use as a context manager."""
+def prometheus_argv(binary: str, workdir: Path, port: int) -> list[str]:
+    return [
+        binary,
+        f"--config.file={workdir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--storage.tsdb.retention.time=1d",
+        "--log.level=warn",  # the stack's console shows problems, not start-up chatter
+    ]
 
-    def __init__(
-        self, config: dict[str, Any], *, port: int, workdir: Path, binary: str = ""
-    ) -> None:
-        self.config = config
-        self.port = port
-        self.workdir = workdir
-        self.binary = binary or shutil.which("prometheus") or ""
-        if not self.binary:
-            raise FileNotFoundError(
-                "prometheus is not installed: `make .tools/apt.stamp` installs the Debian package"
-            )
-        self.process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log(self) -> Path:
-        return self.workdir / "prometheus.log"
-
-    def start(self) -> Prometheus:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        config_file = self.workdir / "prometheus.yml"
-        config_file.write_text(yaml.safe_dump(self.config, sort_keys=False))
-        command = [
-            self.binary,
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--storage.tsdb.retention.time=1d",
-        ]
-        with self.log.open("wb") as sink:
-            # Its own session, so stopping it never signals the caller's group.
-            self.process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.wait_ready()
-        return self
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited:\n{self.log.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"prometheus not ready after {READY_TIMEOUT_SECONDS}s")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
+def _wait_ready(child: Child, url: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise ObserveError(f"prometheus exited with code {child.process.returncode}")
         try:
-            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            if httpx.get(f"{url}/-/ready", timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise ObserveError(f"prometheus at {url} not ready after {READY_TIMEOUT_SECONDS:g}s")
 
-    def __enter__(self) -> Prometheus:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+def start_observer(targets: ScrapeTargets, workdir: Path, port: int, console: Console) -> Child:
+    """Start Prometheus scraping `targets` on 127.0.0.1:`port`; return once it is ready.
+
+    The caller owns the returned child and stops it with the rest of the stack.
+    """
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise ObserveError("prometheus is not installed: `make .tools/apt.stamp` installs it")
+    if not port_is_free(port):
+        raise ObserveError(
+            f"port {port} is in use; pick another: make observe PROMETHEUS_PORT=9091"
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_dump(prometheus_config(targets), sort_keys=False)
+    (workdir / "prometheus.yml").write_text(config, encoding="utf-8")
+    child = spawn("prometheus", prometheus_argv(binary, workdir, port), {}, console)
+    try:
+        _wait_ready(child, f"http://127.0.0.1:{port}")
+    except ObserveError:
+        child.process.kill()
+        child.process.wait()
+        raise
+    return child

@@ -153,10 +153,18 @@ def _is_ready(url: str) -> bool:
 class Stack:
     """The running fleet: services, gateway, routes file and the values watcher."""
 
-    def __init__(self, values_path: Path, registry: Path, port: int, state_dir: Path) -> None:
+    def __init__(
+        self,
+        values_path: Path,
+        registry: Path,
+        port: int,
+        state_dir: Path,
+        observe_port: int | None = None,
+    ) -> None:
         self.values_path = values_path
         self.registry = registry.resolve()
         self.port = port
+        self.observe_port = observe_port  # a local Prometheus on this port (make observe)
         self.routes_file = state_dir.resolve() / "routes.yaml"
         self.console = Console()
         self.children: list[Child] = []
@@ -209,6 +217,20 @@ class Stack:
         gateway = [sys.executable, "-m", "gateway"]
         self.children.append(spawn("gateway", gateway, gateway_env, self.console))
         self._wait_ready([s.url for s in self.specs] + [self.gateway_url])
+        if self.observe_port is not None:
+            self._observe(self.observe_port)
+
+    def _observe(self, port: int) -> None:
+        from .observe import ObserveError, ScrapeTargets, start_observer
+
+        models = tuple(f"{HOST}:{spec.port}" for spec in self.specs)
+        workdir = self.routes_file.parent / "prometheus"
+        try:
+            child = start_observer(ScrapeTargets(f"{HOST}:{self.port}", models), workdir, port,
+                                   self.console)  # fmt: skip
+        except ObserveError as exc:
+            raise StackError(str(exc)) from exc
+        self.children.append(child)
 
     @property
     def gateway_url(self) -> str:
@@ -234,6 +256,9 @@ class Stack:
         self.say(f"modelfleet is up — gateway {self.gateway_url}")
         self.say(f"  playground {self.gateway_url}/   docs {self.gateway_url}/docs")
         self.say(f"  fleet {self.gateway_url}/models   metrics {self.gateway_url}/metrics")
+        if self.observe_port is not None:
+            url = LOCAL_URL.format(port=self.observe_port)
+            self.say(f"  prometheus {url}  (scrapes every 1s, modelfleet rules loaded)")
         for spec in self.specs:
             self.say(f"  {spec.model} {spec.version:<4} {spec.url}  weight {spec.weight}")
         self.say(f"edit {self.values_path} to change weights (hot reload); Ctrl-C stops all")
@@ -301,6 +326,8 @@ class Stack:
                     self.say(f"{model} {version} is not running: restart `make run` to start it")
 
 
-def run_stack(values: Path, registry: Path, port: int, state_dir: Path) -> int:
+def run_stack(
+    values: Path, registry: Path, port: int, state_dir: Path, observe_port: int | None = None
+) -> int:
     """Entry point of `modelfleet up`."""
-    return Stack(values, registry, port, state_dir).run()
+    return Stack(values, registry, port, state_dir, observe_port).run()

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import io
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
-from services.runtime.observe import RULES, Prometheus, ScrapeTargets, prometheus_config
-from tests.conftest import free_port
+from services.runtime.observe import (
+    RULES,
+    ObserveError,
+    ScrapeTargets,
+    prometheus_config,
+    start_observer,
+)
+from services.runtime.supervise import Console, stop_all
+from tests.processes import free_port
 from tests.tools import require_tool
+
+
+def query(url: str, promql: str) -> list[dict[str, object]]:
+    answer = httpx.get(f"{url}/api/v1/query", params={"query": promql}, timeout=5).json()
+    result: list[dict[str, object]] = answer["data"]["result"]
+    return result
+
+
+@contextmanager
+def socket_bound() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
 
 
 def test_config_scrapes_gateway_and_models_as_separate_jobs_with_the_rules() -> None:
@@ -26,21 +52,28 @@ def test_config_scrapes_gateway_and_models_as_separate_jobs_with_the_rules() -> 
     assert config["rule_files"] == [str(RULES.resolve())]
 
 
-def test_prometheus_loads_the_rules_and_scrapes_its_targets(tmp_path: Path) -> None:
+def test_observer_loads_the_rules_and_scrapes_its_targets(tmp_path: Path) -> None:
+    require_tool("prometheus")
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    console_output = io.StringIO()
+    console = Console(console_output)
     # Prometheus scrapes itself as the "gateway": a real target without the stack.
-    targets = ScrapeTargets(f"127.0.0.1:{port}", ())
-    config = prometheus_config(targets)
-    with Prometheus(config, port=port, workdir=tmp_path, binary=require_tool("prometheus")) as prom:
-        groups = httpx.get(f"{prom.url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    child = start_observer(ScrapeTargets(f"127.0.0.1:{port}", ()), tmp_path, port, console)
+    try:
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
         assert {group["name"] for group in groups} == {"modelfleet.recording", "modelfleet.alerts"}
         deadline = time.monotonic() + 20
-        up: list[object] = []
-        while not up and time.monotonic() < deadline:
-            query = {"query": 'up{job="modelfleet-gateway"} == 1'}
-            up = httpx.get(f"{prom.url}/api/v1/query", params=query, timeout=5).json()["data"][
-                "result"
-            ]
+        while not query(url, 'up{job="modelfleet-gateway"} == 1'):
+            assert time.monotonic() < deadline, console_output.getvalue()[-2000:]
             time.sleep(0.5)
-        assert up, prom.log.read_text()[-2000:]
-    assert prom.process is not None and prom.process.poll() is not None
+    finally:
+        stop_all([child], console)
+    assert child.process.poll() is not None
+    assert "[prometheus]" in console_output.getvalue()
+
+
+def test_observer_refuses_a_port_in_use(tmp_path: Path) -> None:
+    require_tool("prometheus")
+    with socket_bound() as port, pytest.raises(ObserveError, match=f"port {port} is in use"):
+        start_observer(ScrapeTargets("127.0.0.1:1", ()), tmp_path, port, Console(io.StringIO()))
