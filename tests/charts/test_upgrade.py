@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.charts.helm import Helm, Manifest
+from tests.charts.pods import is_test_hook
 from tests.charts.scenarios import image
 
 ROUTES = ("ConfigMap", "modelfleet-gateway-routes")
@@ -19,7 +20,9 @@ Key = tuple[str, str]
 
 
 def objects(manifests: list[Manifest]) -> dict[Key, Manifest]:
-    return {(m["kind"], m["metadata"]["name"]): m for m in manifests}
+    """What `helm upgrade` applies: every object except `helm test` hooks, which
+    are created only by `helm test` (the fleet test lists every version)."""
+    return {(m["kind"], m["metadata"]["name"]): m for m in manifests if not is_test_hook(m)}
 
 
 def diff(before: list[Manifest], after: list[Manifest]) -> dict[str, set[Key]]:
