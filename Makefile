@@ -73,6 +73,15 @@ observe:
 dashboards: $(VENV)/.stamp
 	$(BIN)/python -m services.runtime.dashboards
 
+##@ Performance
+
+BENCH_ARGS ?=
+
+# Not part of `make test`: measurements, never assertions (see bench/RESULTS.md).
+.PHONY: bench ## Drive iris, digits and minilm with wrk (direct / gateway, batching on / off) into bench/RESULTS.md (BENCH_ARGS=--seconds 20 ...)
+bench: $(VENV)/.stamp models $(TOOLS)/apt.stamp
+	$(BIN)/python -m bench --registry $(REGISTRY) $(BENCH_ARGS)
+
 ##@ Kubernetes
 
 K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py tests/runtime/test_routes.py

@@ -1,0 +1,1 @@
+"""The modelfleet benchmark: `make bench` (`python -m bench`) writes bench/RESULTS.md."""
