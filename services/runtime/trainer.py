@@ -88,7 +88,7 @@ def _progress(store: JobStore, job_id: str, done: float) -> None:
 def _terminate(signum: int, frame: Any) -> None:
     # Unwinds through `finishing` and `staging`: the failure is recorded, the
     # staging directory removed.
-    raise SystemExit(128 + signum)
+    raise SystemExit(f"training stopped by {signal.Signals(signum).name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -177,6 +177,7 @@ class JobStore:
 
     def create(self, job: Job, examples: list[BaseModel], labels: list[Any]) -> None:
         """Record a new job and its examples (call while holding its claim)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
         data = {"examples": [e.model_dump(mode="json") for e in examples], "labels": labels}
         _write_atomic(self._path(job.id, ".data.json"), json.dumps(data).encode())
         self.write(job)
