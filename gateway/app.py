@@ -24,6 +24,7 @@ from .errors import install_error_handlers
 from .fleet import Fleet
 from .metrics import create_metrics
 from .middleware import RequestIdMiddleware
+from .playground import install_playground
 from .reload import watch_file
 from .routes import RoutesError, load_routes
 from .settings import GatewaySettings
@@ -112,5 +113,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(status_router(fleet))
     app.include_router(model_router())
+    install_playground(app)
     app.add_middleware(RequestIdMiddleware)
     return app

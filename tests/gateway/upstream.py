@@ -65,6 +65,12 @@ def create_upstream() -> FastAPI:
         ready = state["control"].ready
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
+    @app.get("/v1/models/{name}")
+    async def metadata(name: str) -> dict[str, Any]:
+        example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+        return {"name": name, "version": version, "path": f"/v1/models/{name}",
+                "input_schema": {"type": "object", "examples": [example]}}  # fmt: skip
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def answer(path: str, request: Request) -> Response:
         ctl = state["control"]
