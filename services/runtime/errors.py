@@ -13,6 +13,7 @@ ModelfleetError                 500  something broke on our side
 ├── Unprocessable               422  valid syntax, invalid content (e.g. a broken image)
 ├── NotReady                    503  model not loaded or warmed yet (Retry-After)
 ├── Overloaded                  503  batch queue full (Retry-After)
+├── TrainingUnavailable         503  this deployment cannot train (e.g. a read-only registry)
 └── RegistryError               500  a version is missing, incomplete or tampered with
 
 The body is always `{"error": "<message>"}`, the shape the Open Inference
@@ -42,6 +43,7 @@ __all__ = [
     "PayloadTooLarge",
     "RegistryError",
     "TensorError",
+    "TrainingUnavailable",
     "Unprocessable",
     "UnsupportedMediaType",
     "VersionNotFound",
@@ -108,6 +110,10 @@ class NotReady(ModelfleetError):
 class Overloaded(ModelfleetError):
     status_code = 503
     retry_after = 1
+
+
+class TrainingUnavailable(ModelfleetError):
+    status_code = 503
 
 
 class RegistryError(ModelfleetError):

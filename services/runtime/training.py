@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from .errors import Conflict, JobNotFound
+from .errors import Conflict, JobNotFound, TrainingUnavailable
 from .registry import STAGING_PREFIX, Registry
 
 __all__ = [
@@ -157,8 +157,14 @@ class JobStore:
 
     def claim(self, job_id: str) -> Claim:
         """Take the model's training lock for `job_id`, or raise Conflict naming the holder."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        model_fd = os.open(self.directory / TRAIN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            model_fd = os.open(self.directory / TRAIN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise TrainingUnavailable(
+                f"training needs a writable registry (jobs and new versions are written "
+                f"there), and {self.directory} is not: {exc.strerror or exc}"
+            ) from exc
         try:
             fcntl.flock(model_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

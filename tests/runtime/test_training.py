@@ -16,7 +16,7 @@ import pytest
 
 from services.digits.schemas import DigitImage
 from services.runtime.app import create_app
-from services.runtime.errors import Conflict, JobNotFound
+from services.runtime.errors import Conflict, JobNotFound, TrainingUnavailable
 from services.runtime.registry import Registry
 from services.runtime.settings import RuntimeSettings
 from services.runtime.training import DEAD, Claim, Job, JobState, JobStore
@@ -61,6 +61,14 @@ def test_a_second_claim_is_refused_with_409_naming_the_first(store: JobStore) ->
     assert refused.value.status_code == 409 and FIRST in refused.value.message
     claim.release()
     store.claim(SECOND).release()
+
+
+def test_a_registry_that_cannot_be_written_makes_training_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "digits").write_text("a file where the model's folder should be")
+    with pytest.raises(TrainingUnavailable) as refused:
+        JobStore(Registry(tmp_path), "digits").claim(FIRST)
+    assert refused.value.status_code == 503
+    assert "writable registry" in refused.value.message
 
 
 def test_the_claim_lives_exactly_as_long_as_the_process_holding_it(
