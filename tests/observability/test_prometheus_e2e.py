@@ -132,8 +132,9 @@ def observed(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> I
     folder = tmp_path_factory.mktemp("observed")
     (folder / "values.yaml").write_text(yaml.safe_dump(fleet_values(registry_root)))
     port, prom_port, marker = free_port(), free_port(), uuid.uuid4().hex
-    argv = [sys.executable, "-m", "services.runtime.cli", "up", "--values", str(folder / "values.yaml"),
-            "--registry", str(registry_root), "--port", str(port), "--state-dir", str(folder / "state"),
+    argv = [sys.executable, "-m", "services.runtime.cli", "up",
+            "--values", str(folder / "values.yaml"), "--registry", str(registry_root),
+            "--port", str(port), "--state-dir", str(folder / "state"),
             "--observe", "--prometheus-port", str(prom_port)]  # fmt: skip
     env = {
         MARKER: marker,

@@ -32,7 +32,8 @@ SERVICE_SOURCE = VariableSource(REQUESTS)
 EACH = "{{model}} {{version}}"
 READY_STATES = {0: ("not ready", "red"), 1: ("ready", "green")}
 GUARD_STATES = {0: ("routing", "green"), 1: ("aborted", "red")}
-# Pods of a version's Deployment (fleetlib.versionName) are `<namePrefix><model>-<version>-<hash>-<id>`.
+# Pods of a version's Deployment (fleetlib.versionName):
+# `<namePrefix><model>-<version>-<hash>-<id>`.
 PODS = 'namespace=~"$namespace", pod=~".*$model-$version-.*"'
 
 
