@@ -59,6 +59,8 @@ def decode(payload: bytes, media_type: str) -> Image.Image:
         raise Unprocessable(f"image refused as a decompression bomb: {exc}") from exc
     except UnidentifiedImageError as exc:
         raise Unprocessable(f"not an image in a supported format ({', '.join(FORMATS)})") from exc
+    except Exception as exc:  # a header cut short or malformed
+        raise Unprocessable(f"the image header is broken or truncated: {exc}") from exc
     width, height = image.size
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
         raise Unprocessable(f"image is {width}x{height}; each side must be 1..{MAX_SIDE} pixels")
@@ -71,7 +73,7 @@ def decode(payload: bytes, media_type: str) -> Image.Image:
 
 def canonical(image: Image.Image) -> np.ndarray:
     """The 8x8 float image (0..16, white ink on black) the network was trained on."""
-    grey = np.asarray(_grey(image), dtype=np.float32)
+    grey = _grey(image)
     if _border_median(grey) > 127:  # a light background: dark ink on paper
         grey = 255.0 - grey
     ink = np.clip(grey - _border_median(grey), 0.0, None)
@@ -83,19 +85,24 @@ def canonical(image: Image.Image) -> np.ndarray:
     return small * (MAX_INK / small.max())
 
 
-def _grey(image: Image.Image) -> Image.Image:
-    """Greyscale; transparent areas become the background the opaque ink is not."""
+def _grey(image: Image.Image) -> np.ndarray:
+    """Grey levels 0..255; transparent areas become the background the opaque ink is not."""
+    if image.mode == "F" or image.mode.startswith("I"):
+        # 16/32-bit or float pixels have no fixed white: stretch their own range.
+        values = np.asarray(image.convert("F"), dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        return (values - low) * (255.0 / (high - low)) if high > low else values * 0.0
     if image.mode in ("P", "PA"):
         image = image.convert("RGBA")
     if "A" not in image.getbands():
-        return image.convert("L")
+        return np.asarray(image.convert("L"), dtype=np.float32)
     rgba = image.convert("RGBA")
     alpha = np.asarray(rgba.getchannel("A"))
     lum = np.asarray(rgba.convert("L"))
     opaque = alpha > 127
     dark_ink = bool(opaque.any()) and float(lum[opaque].mean()) < 128
     background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if dark_ink else (0, 0, 0, 255))
-    return Image.alpha_composite(background, rgba).convert("L")
+    return np.asarray(Image.alpha_composite(background, rgba).convert("L"), dtype=np.float32)
 
 
 def _border_median(grey: np.ndarray) -> float:

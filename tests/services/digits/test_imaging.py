@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -53,9 +54,33 @@ def test_transparent_background_is_treated_as_background() -> None:
     assert result.max() == pytest.approx(16.0) and result[:, 0].max() < 4
 
 
-def test_palette_images_are_read() -> None:
-    picture_p = picture(DIGIT, LOOKS[1]).convert("P")
-    assert np.abs(canonical(picture_p) - canonical_of(LOOKS[1])).mean() < 1.0
+def as_mode(mode: str) -> Callable[[Image.Image], Image.Image]:
+    return lambda image: image.convert(mode)
+
+
+def scaled(dtype: type, factor: float) -> Callable[[Image.Image], Image.Image]:
+    return lambda image: Image.fromarray(np.asarray(image, dtype=dtype) * factor)
+
+
+@pytest.mark.parametrize(
+    ("convert", "fmt"),
+    [
+        (as_mode("P"), "PNG"),
+        (as_mode("1"), "PNG"),
+        (as_mode("CMYK"), "JPEG"),
+        (as_mode("LA"), "PNG"),
+        (scaled(np.uint16, 257), "PNG"),  # 16-bit grey
+        (scaled(np.float32, 1 / 255), "TIFF"),  # float pixels 0..1
+        (scaled(np.int32, 1000), "TIFF"),  # 32-bit integers
+    ],
+    ids=["palette", "bilevel", "cmyk", "grey-alpha", "16-bit", "float", "32-bit"],
+)
+def test_every_pixel_format_gives_the_same_digit(
+    convert: Callable[[Image.Image], Image.Image], fmt: str
+) -> None:
+    payload = encode(convert(picture(DIGIT, LOOKS[0])), fmt)
+    result = canonical(decode(payload, "application/octet-stream"))
+    assert np.abs(result - canonical_of(LOOKS[0])).mean() < 1.0
 
 
 @pytest.mark.parametrize(
