@@ -46,7 +46,13 @@ def test_the_fleet_test_checks_every_version_and_is_let_in(render_scenario: Rend
     manifests = render_scenario("several-models")
     (fleet,) = [p for p in hook_pods(manifests) if p["metadata"]["name"].endswith("fleet-test")]
     hosts = {urlsplit(u).hostname for u in urls(fleet)}
-    assert {"prod-iris-v1", "prod-iris-v2", "prod-digits-v1", "modelfleet-gateway"} == hosts
+    assert {
+        "prod-iris-v1",
+        "prod-iris-v2",
+        "prod-digits-v1",
+        "prod-minilm-v1",
+        "modelfleet-gateway",
+    } == hosts
     labels = fleet["metadata"]["labels"]
     for policy in by_kind(manifests, "NetworkPolicy").values():
         selectors = [

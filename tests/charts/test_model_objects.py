@@ -60,7 +60,7 @@ def test_runtime_settings_come_from_the_values_file(render_scenario: RenderScena
     assert variables["MODELFLEET_BATCHING__MAX_BATCH_SIZE"] == "64"
     assert variables["MODELFLEET_BATCHING__MAX_WAIT_MS"] == "5"
     assert variables["MODELFLEET_TORCH_THREADS"] == "2"
-    assert variables["MODELFLEET_MAX_BODY_BYTES"] == "1048576"
+    assert variables["MODELFLEET_MAX_BODY_BYTES"] == "8388608"  # digits takes images
     assert variables["MODELFLEET_METRICS_DIR"] == "/tmp"
     assert variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4318"
 
@@ -122,7 +122,7 @@ def test_servicemonitors_render_only_when_the_crd_is_served(
 ) -> None:
     assert "ServiceMonitor" not in {m["kind"] for m in render_scenario("defaults")}
     monitors = by_kind(render_scenario("monitoring-crds"), "ServiceMonitor")
-    assert {"iris", "modelfleet-gateway"} == monitors.keys()
+    assert {"iris", "digits", "minilm", "modelfleet-gateway"} == monitors.keys()
     endpoint = monitors["iris"]["spec"]["endpoints"][0]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
 
