@@ -17,9 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from .payloads import PAYLOADS, Payload
 from .report import Cell, Results, load_average, machine_facts, render
-from .stack import BATCHING, ROUTES, Stack, running_stack
+from .stack import BATCHING, ROUTES, Stack, running_stacks
 from .wrk import Measurement, run_wrk, wrk_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1, help="times every cell is measured")
     parser.add_argument("--torch-threads", type=int, default=1, help="MODELFLEET_TORCH_THREADS")
     parser.add_argument("--registry", type=Path, default=ROOT / "registry")
+    parser.add_argument(
+        "--values", type=Path, default=ROOT / "charts" / "modelfleet" / "values.yaml",
+        help="fleet values whose modelDefaults the benchmarked services use",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
     args.models = [m for m in args.models.split(",") if m]
@@ -90,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     WORK.mkdir(parents=True)
     payloads = {model: PAYLOADS[model]() for model in args.models}
     bodies = {model: payloads[model].write(WORK / "bodies" / model) for model in args.models}
-    with running_stack(args.models, args.registry.resolve(), args.torch_threads, WORK) as stack:
+    fleet = yaml.safe_load(args.values.read_text())
+    registry = args.registry.resolve()
+    with running_stacks(fleet, args.models, registry, args.torch_threads, WORK) as stack:
         results = _measure_all(stack, payloads, bodies, args)
     facts["load average at end (1, 5, 15 min)"] = load_average()
     command = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
@@ -99,10 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "per cell": f"{args.warmup:g} s warm-up, then {args.seconds:g} s measured; {args.rounds} round(s)",
         "load generator": "wrk, 1 thread, one keep-alive connection per concurrent client, "
         "bodies from bench/post.lua",
-        "model services": f"1 gunicorn worker each, MODELFLEET_TORCH_THREADS={args.torch_threads}, "
-        "MAX_WAIT_MS=0, MAX_QUEUE=256; batching on = MAX_BATCH_SIZE 32, off = 1",
-        "gateway": "`python -m gateway` (one uvicorn process) per batching mode, one version at "
-        "weight 100, retries 0",
+        "stacks": "two `modelfleet up` stacks (services + gateway), batching on and off, from "
+        f"{args.values.relative_to(ROOT) if args.values.is_relative_to(ROOT) else args.values} "
+        "with one version per model at weight 100 and retries 0",
+        "model services": f"1 gunicorn worker each, torchThreads {args.torch_threads}, "
+        "maxWaitMs 0, maxQueue 256; batching on = maxBatchSize 32, off = 1",
     }  # fmt: skip
     described = {model: payload.description for model, payload in payloads.items()}
     args.out.write_text(render(results, facts, settings, described, args.models))

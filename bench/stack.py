@@ -1,62 +1,71 @@
-"""The processes a benchmark drives, each on a free port of 127.0.0.1.
+"""The local stacks a benchmark drives: `modelfleet up`, once per batching mode.
 
-Every model runs twice, batching on (`MAX_BATCH_SIZE=32`) and off
-(`MAX_BATCH_SIZE=1`), each as one gunicorn worker with its torch threads set
-explicitly; two gateways route to the batching-on and batching-off services,
-so every path (direct or gateway) exists for both. Services are started the
-way `modelfleet serve` and a pod start them.
+Each stack runs from a values file derived from the fleet's own
+(`charts/modelfleet/values.yaml`: its `modelDefaults` and every other key),
+with the benchmarked models served as one version each at weight 100, one
+gunicorn worker, torch threads set explicitly, and batching on
+(`maxBatchSize: 32`) or off (`maxBatchSize: 1`). The services' own URLs come
+from the routes.yaml the stack writes, so every model is reachable directly
+and through that stack's gateway.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 
-from services.runtime.cli import gunicorn_command, serve_environment
+__all__ = ["BATCHING", "ROUTES", "Stack", "bench_values", "running_stacks"]
 
-__all__ = ["BATCHING", "ROUTES", "Process", "Stack", "running_stack"]
-
-BATCHING = {"on": "32", "off": "1"}
-"""`MODELFLEET_BATCHING__MAX_BATCH_SIZE` per batching mode; off means one instance per call."""
+BATCHING = {"on": 32, "off": 1}
+"""`batching.maxBatchSize` per mode; off means one instance per model call."""
 ROUTES = ("direct", "gateway")
 READY_TIMEOUT_SECONDS = 300
 
 
 @dataclass
-class Process:
-    name: str
-    port: int
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@dataclass
 class Stack:
-    services: dict[tuple[str, str], Process] = field(default_factory=dict)
-    """(model, batching) -> its model service."""
-    gateways: dict[str, Process] = field(default_factory=dict)
-    """batching -> the gateway routing to that mode's services."""
+    gateways: dict[str, str] = field(default_factory=dict)
+    """batching mode -> URL of that stack's gateway."""
+    services: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(model, batching mode) -> URL of the model's service."""
 
     def target(self, model: str, batching: str, route: str) -> tuple[str, str]:
         """(base URL, path) that predicts with `model` along `route`."""
         if route == "direct":
-            return self.services[model, batching].url, f"/v1/models/{model}/predict"
-        return self.gateways[batching].url, f"/models/{model}/predict"
+            return self.services[model, batching], f"/v1/models/{model}/predict"
+        return self.gateways[batching], f"/models/{model}/predict"
+
+
+def bench_values(
+    fleet: Mapping[str, Any], models: Sequence[str], max_batch_size: int, torch_threads: int
+) -> dict[str, Any]:
+    """The fleet's values with only `models`, each one pinned-down version."""
+    values = copy.deepcopy(dict(fleet))
+    values["models"] = {
+        model: {
+            "versions": {"v1": {"weight": 100}},
+            "workers": 1,
+            "torchThreads": torch_threads,
+            "batching": {"maxBatchSize": max_batch_size, "maxWaitMs": 0, "maxQueue": 256},
+            "timeoutSeconds": 60,
+            "retries": 0,  # a retried request would hide an error from the count
+        }
+        for model in models
+    }
+    return values
 
 
 def _free_port() -> int:
@@ -65,100 +74,82 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _launch(name: str, argv: list[str], env: dict[str, str], port: int, logs: Path) -> Process:
-    log = logs / f"{name}.log"
-    with log.open("wb") as sink:
-        popen = subprocess.Popen(
-            argv, env=os.environ | env, stdout=sink, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopping it stops its workers
-        )  # fmt: skip
-    return Process(name, port, popen, log)
+def _ready(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(url + "/readyz", timeout=2, trust_env=False).status_code == 200
+    return False
 
 
-def _wait_ready(process: Process) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], urls: list[str], log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
-            raise RuntimeError(
-                f"{process.name} exited; its log:\n{process.log.read_text()[-3000:]}"
-            )
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(process.url + "/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(
-        f"{process.name} not ready after {READY_TIMEOUT_SECONDS}s; see {process.log}"
-    )
+    while urls:
+        if process.poll() is not None:
+            raise RuntimeError(f"modelfleet up exited; its output:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {READY_TIMEOUT_SECONDS}s: {urls}; see {log}")
+        urls = [url for url in urls if not _ready(url)]
+        time.sleep(0.3)
 
 
-def _stop(process: Process) -> None:
+def _service_urls(routes_file: Path, deadline: float) -> dict[str, str]:
+    while not routes_file.is_file():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"modelfleet up wrote no {routes_file}")
+        time.sleep(0.1)
+    routes = yaml.safe_load(routes_file.read_text())
+    return {model: route["versions"]["v1"]["url"] for model, route in routes["models"].items()}
+
+
+def _launch(values: dict[str, Any], registry: Path, state: Path) -> subprocess.Popen[bytes]:
+    """Start `modelfleet up` on `values`; it writes routes.yaml and up.log into `state`."""
+    state.mkdir(parents=True)
+    (state / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+    argv = [
+        sys.executable, "-m", "services.runtime.cli", "up", "--values", str(state / "values.yaml"),
+        "--registry", str(registry), "--port", str(_free_port()), "--state-dir", str(state),
+    ]  # fmt: skip
+    with (state / "up.log").open("wb") as sink:
+        return subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            env=os.environ | {"HF_HUB_OFFLINE": "1"},
+        )  # fmt: skip
+
+
+def _gateway_url(process: subprocess.Popen[bytes]) -> str:
+    port = process.args[process.args.index("--port") + 1]  # type: ignore[union-attr]
+    return f"http://127.0.0.1:{port}"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: `modelfleet up` stops every service and its gateway, then exits."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.popen.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.popen.wait(30)
+        process.wait(60)
     except subprocess.TimeoutExpired:
-        os.killpg(process.popen.pid, signal.SIGKILL)
-        process.popen.wait()
-
-
-def _service(model: str, batching: str, registry: Path, torch_threads: int, logs: Path) -> Process:
-    port = _free_port()
-    env = serve_environment(model, "v1", port, host="127.0.0.1", workers=1, registry=registry)
-    env |= {
-        "MODELFLEET_TORCH_THREADS": str(torch_threads),
-        "MODELFLEET_BATCHING__MAX_BATCH_SIZE": BATCHING[batching],
-        "MODELFLEET_BATCHING__MAX_WAIT_MS": "0",
-        "MODELFLEET_BATCHING__MAX_QUEUE": "256",
-        "MODELFLEET_METRICS_DIR": str(logs),
-        "HF_HUB_OFFLINE": "1",
-    }
-    return _launch(f"{model}-batching-{batching}", gunicorn_command(), env, port, logs)
-
-
-def _gateway(batching: str, services: dict[str, str], logs: Path) -> Process:
-    routes = {
-        "models": {
-            model: {
-                "versions": {"v1": {"url": url, "weight": 100}},
-                "timeoutSeconds": 60,
-                "retries": 0,
-            }
-            for model, url in services.items()
-        }
-    }
-    routes_file = logs / f"routes-batching-{batching}.yaml"
-    routes_file.write_text(yaml.safe_dump(routes))
-    port = _free_port()
-    env = {
-        "MODELFLEET_ROUTES_FILE": str(routes_file),
-        "MODELFLEET_SERVER__HOST": "127.0.0.1",
-        "MODELFLEET_SERVER__PORT": str(port),
-    }
-    argv = [sys.executable, "-m", "gateway"]
-    return _launch(f"gateway-batching-{batching}", argv, env, port, logs)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextlib.contextmanager
-def running_stack(
-    models: Sequence[str], registry: Path, torch_threads: int, logs: Path
+def running_stacks(
+    fleet: Mapping[str, Any], models: Sequence[str], registry: Path, torch_threads: int, work: Path
 ) -> Iterator[Stack]:
-    """Start every service and both gateways, wait until all are ready, stop them after."""
-    stack = Stack()
-    processes: list[Process] = []
+    """Both stacks, ready; stopped on exit. They start one after the other because
+    `modelfleet up` takes the first free ports from 8101 and two at once could race."""
+    combined = Stack()
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        for model in models:
-            for batching in BATCHING:
-                stack.services[model, batching] = _service(
-                    model, batching, registry, torch_threads, logs
-                )
-                processes.append(stack.services[model, batching])
-        for batching in BATCHING:
-            urls = {model: stack.services[model, batching].url for model in models}
-            stack.gateways[batching] = _gateway(batching, urls, logs)
-            processes.append(stack.gateways[batching])
-        for process in processes:
-            _wait_ready(process)
-        yield stack
+        for mode, size in BATCHING.items():
+            state = work / f"stack-batching-{mode}"
+            values = bench_values(fleet, models, size, torch_threads)
+            processes.append(process := _launch(values, registry, state))
+            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+            services = _service_urls(state / "routes.yaml", deadline)
+            combined.gateways[mode] = _gateway_url(process)
+            combined.services |= {(model, mode): url for model, url in services.items()}
+            _wait_ready(process, [combined.gateways[mode], *services.values()], state / "up.log")
+        yield combined
     finally:
         for process in processes:
             _stop(process)
