@@ -43,13 +43,18 @@ def create_metrics() -> GatewayMetrics:
     reg = CollectorRegistry()
     ProcessCollector(registry=reg)
     PlatformCollector(registry=reg)
+
+    def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
+        return Counter(name, doc, labels, registry=reg)
+
+    def gauge(name: str, doc: str, labels: tuple[str, ...]) -> Gauge:
+        return Gauge(name, doc, labels, registry=reg)
+
+    model_version = ("model", "version")
     return GatewayMetrics(
         registry=reg,
-        requests=Counter(
-            "modelfleet_gateway_requests",
-            "Routed requests by answer code",
-            (*ROUTE, "code"),
-            registry=reg,
+        requests=counter(
+            "modelfleet_gateway_requests", "Routed requests by answer code", (*ROUTE, "code")
         ),
         duration=Histogram(
             "modelfleet_gateway_request_duration_seconds",
@@ -58,52 +63,22 @@ def create_metrics() -> GatewayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=reg,
         ),
-        upstream_errors=Counter(
-            "modelfleet_gateway_upstream_errors",
-            "Failed upstream calls by reason",
-            (*ROUTE, "reason"),
-            registry=reg,
+        upstream_errors=counter(
+            "modelfleet_gateway_upstream_errors", "Failed upstream calls", (*ROUTE, "reason")
         ),
-        retries=Counter(
-            "modelfleet_gateway_retries",
-            "Upstream calls retried, by the version that failed",
-            ROUTE,
-            registry=reg,
+        retries=counter("modelfleet_gateway_retries", "Calls retried, by failed version", ROUTE),
+        route_weight=gauge("modelfleet_gateway_route_weight", "Configured weight", ROUTE),
+        shadow=counter(
+            "modelfleet_gateway_shadow", "Shadow vs primary answers", (*model_version, "result")
         ),
-        route_weight=Gauge(
-            "modelfleet_gateway_route_weight",
-            "Configured weight of each version",
-            ROUTE,
-            registry=reg,
-        ),
-        shadow=Counter(
-            "modelfleet_gateway_shadow",
-            "Shadow answers compared with the primary's",
-            ("model", "version", "result"),
-            registry=reg,
-        ),
-        shadow_dropped=Counter(
+        shadow_dropped=counter(
             "modelfleet_gateway_shadow_dropped",
-            "Shadow copies not sent: too many in flight",
-            ("model", "version"),
-            registry=reg,
+            "Shadow copies not sent (too many in flight)",
+            model_version,
         ),
-        canary_aborted=Gauge(
-            "modelfleet_gateway_canary_aborted",
-            "1 while the guard holds a canary out",
-            ("model", "version"),
-            registry=reg,
+        canary_aborted=gauge(
+            "modelfleet_gateway_canary_aborted", "1 while the guard holds a canary", model_version
         ),
-        ejections=Counter(
-            "modelfleet_gateway_ejections",
-            "Times a failing version was ejected",
-            ("model", "version"),
-            registry=reg,
-        ),
-        reloads=Counter(
-            "modelfleet_gateway_routes_reloads",
-            "Routes file reloads by result",
-            ("result",),
-            registry=reg,
-        ),
+        ejections=counter("modelfleet_gateway_ejections", "Versions ejected", model_version),
+        reloads=counter("modelfleet_gateway_routes_reloads", "Routes reloads", ("result",)),
     )

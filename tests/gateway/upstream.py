@@ -41,6 +41,22 @@ def _echo(request: Request, body: bytes, version: str) -> dict[str, Any]:
     }
 
 
+async def _answer(request: Request, ctl: Control, version: str) -> Response:
+    """Echo what arrived, after `ctl.delay`, or fail with `ctl.status`."""
+    body = await request.body()
+    if ctl.delay:
+        await asyncio.sleep(ctl.delay)
+    if ctl.status >= 400:
+        if ctl.plain_errors:
+            return PlainTextResponse("Traceback (most recent call last): boom", ctl.status)
+        return JSONResponse({"error": f"{version} told to fail"}, status_code=ctl.status)
+    answer = _echo(request, body, version)
+    # Scores differ per version, so agreement must come from the label alone.
+    score = int(version[1:]) / 10
+    answer["predictions"] = [{"species": ctl.label, "probabilities": {"setosa": score}}]
+    return JSONResponse(answer, status_code=ctl.status)
+
+
 def create_upstream() -> FastAPI:
     version = os.environ.get("UPSTREAM_VERSION", "v1")
     app = FastAPI()
@@ -73,21 +89,9 @@ def create_upstream() -> FastAPI:
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def answer(path: str, request: Request) -> Response:
-        ctl = state["control"]
-        body = await request.body()
         seen[f"{request.method} /{path}"] += 1
         if request.headers.get("x-modelfleet-shadow"):
             seen["shadow"] += 1
-        if ctl.delay:
-            await asyncio.sleep(ctl.delay)
-        if ctl.status >= 400:
-            if ctl.plain_errors:
-                return PlainTextResponse("Traceback (most recent call last): boom", ctl.status)
-            return JSONResponse({"error": f"{version} told to fail"}, status_code=ctl.status)
-        answer = _echo(request, body, version)
-        # Scores differ per version, so agreement must come from the label alone.
-        score = int(version[1:]) / 10
-        answer["predictions"] = [{"species": ctl.label, "probabilities": {"setosa": score}}]
-        return JSONResponse(answer, status_code=ctl.status)
+        return await _answer(request, state["control"], version)
 
     return app
