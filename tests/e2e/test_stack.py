@@ -71,29 +71,51 @@ def all_ready(url: str) -> bool:
     return all(v["ready"] for m in models for v in m["versions"])
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("stack")
-    # The shipped values file with iris alone: the torch models would only slow the start
-    # (their services have their own tests), and these cases are about routing.
+def start_stack(folder: Path, registry: Path) -> Stack:
+    """`modelfleet up` on the shipped values file narrowed to iris (the torch models would
+    only slow the start; their services have their own tests, and these cases are about
+    routing), in its own session, every child marked."""
     shipped = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())
     shipped["models"] = {"iris": shipped["models"]["iris"]}
     values = folder / "values.yaml"
     values.write_text(yaml.safe_dump(shipped, sort_keys=False))
     port, marker = free_port(), uuid.uuid4().hex
     argv = [sys.executable, "-m", "services.runtime.cli", "up", "--values", str(values),
-            "--registry", str(registry_root), "--port", str(port),
+            "--registry", str(registry), "--port", str(port),
             "--state-dir", str(folder / "state")]  # fmt: skip
     server = launch("stack", lambda _: argv, folder, {MARKER: marker}, port=port)
-    running = Stack(server, values, marker)
+    return Stack(server, values, marker)
+
+
+def kill_leftovers(stack: Stack) -> None:
+    """Teardown after a failed test: nothing of a stack may outlive the module."""
+    stop_server(stack.server)
+    for pid in marked_processes(stack.marker):
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("stack"), registry_root)
     try:
-        wait_until(lambda: "modelfleet is up" in server.output(), 180, "the stack")
-        wait_until(lambda: all_ready(server.url), 30, "every version ready")
+        wait_until(lambda: "modelfleet is up" in running.server.output(), 180, "the stack")
+        wait_until(lambda: all_ready(running.url), 30, "every version ready")
         yield running
     finally:
-        stop_server(server)
-        for pid in marked_processes(marker):  # only if a test failed before the Ctrl-C test
-            os.kill(pid, signal.SIGKILL)
+        kill_leftovers(running)
+
+
+def test_sigterm_while_starting_stops_every_process(tmp_path: Path, registry_root: Path) -> None:
+    starting = start_stack(tmp_path, registry_root)
+    try:
+        wait_until(lambda: "[iris-v2]" in starting.server.output(), 60, "iris v2 starting")
+        assert "modelfleet is up" not in starting.server.output()
+        starting.server.process.send_signal(signal.SIGTERM)
+        assert starting.server.process.wait(60) == 0
+        wait_until(lambda: not marked_processes(starting.marker), 10, "every process gone")
+        assert "[up] SIGTERM: stopping every process" in starting.server.output()
+    finally:
+        kill_leftovers(starting)
 
 
 def test_out_of_the_box_4000_requests_split_90_10_within_2_points(stack: Stack) -> None:
