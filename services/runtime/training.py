@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -53,6 +54,7 @@ __all__ = [
 JOBS = ".jobs"
 TRAIN_LOCK = "train.lock"
 JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
+HOLDER_LOOKS, HOLDER_PAUSE = 20, 0.025
 DEAD = "the training process ended without finishing (killed, or the service restarted)"
 
 Progress = Callable[[float], None]
@@ -157,29 +159,50 @@ class JobStore:
 
     def claim(self, job_id: str) -> Claim:
         """Take the model's training lock for `job_id`, or raise Conflict naming the holder."""
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            model_fd = os.open(self.directory / TRAIN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise TrainingUnavailable(
-                f"training needs a writable registry (jobs and new versions are written "
-                f"there), and {self.directory} is not: {exc.strerror or exc}"
-            ) from exc
+        model_fd = self._open_train_lock()
         try:
             fcntl.flock(model_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(model_fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            holder = self._holder(model_fd)
             os.close(model_fd)
             raise Conflict(
                 f"{self.model} is already training (job {holder}); one job runs at a time per "
                 f"model: follow GET /v1/models/{self.model}/train/{holder} and retry when it "
                 "has finished"
             ) from None
-        os.ftruncate(model_fd, 0)
+        # Ids have one length, so this overwrites the last holder's id whole.
         os.pwrite(model_fd, job_id.encode(), 0)
+        os.ftruncate(model_fd, len(job_id))
         job_fd = os.open(self._path(job_id, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(job_fd, fcntl.LOCK_EX)  # a new file: nobody else can hold it
         return Claim(job_id, (model_fd, job_fd))
+
+    def _open_train_lock(self) -> int:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            return os.open(self.directory / TRAIN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise TrainingUnavailable(
+                f"training needs a writable registry (jobs and new versions are written "
+                f"there), and {self.directory} is not: {exc.strerror or exc}"
+            ) from exc
+
+    def _holder(self, lock_fd: int) -> str:
+        """The id of the unfinished job holding the lock (read from the lock file).
+
+        A new holder writes its id, then its record, just after taking the lock:
+        until both are there the file may still name the previous job, so look again.
+        """
+        for _ in range(HOLDER_LOOKS):
+            job_id = os.pread(lock_fd, 64, 0).decode(errors="replace")
+            if self._unfinished(job_id):
+                return job_id
+            time.sleep(HOLDER_PAUSE)
+        return "unknown"
+
+    def _unfinished(self, job_id: str) -> bool:
+        recorded = re.fullmatch(JOB_ID_PATTERN, job_id) and self._path(job_id, ".json").is_file()
+        return bool(recorded) and not self.read(job_id).finished
 
     def create(self, job: Job, examples: list[BaseModel], labels: list[Any]) -> None:
         """Record a new job and its examples (call while holding its claim)."""

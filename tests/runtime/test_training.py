@@ -56,6 +56,7 @@ def new_job(store: JobStore, job_id: str, **fields: object) -> Job:
 
 def test_a_second_claim_is_refused_with_409_naming_the_first(store: JobStore) -> None:
     claim = store.claim(FIRST)
+    new_job(store, FIRST)
     with pytest.raises(Conflict) as refused:
         store.claim(SECOND)
     assert refused.value.status_code == 409 and FIRST in refused.value.message
