@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import BadRequest
+
 __all__ = ["STATEFUL_ACTIONS", "Target", "oip_target", "v1_target"]
 
 # Actions with side effects: never split, retried or shadowed (a copy would train twice).
@@ -39,6 +41,9 @@ class Target:
 
 
 def _path(prefix: str, rest: str, query: str) -> str:
+    if rest and any(part in ("", ".", "..") for part in rest.split("/")):
+        # A dot segment would climb out of the model's prefix once the URL is normalised.
+        raise BadRequest(f"invalid path segment in {rest!r}")
     path = f"{prefix}/{rest}" if rest else prefix
     return f"{path}?{query}" if query else path
 

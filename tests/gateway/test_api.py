@@ -91,3 +91,9 @@ def test_the_openapi_document_lists_the_routed_paths(gateway: Gateway) -> None:
 def test_an_unserved_path_is_a_json_404(gateway: Gateway) -> None:
     response = httpx.get(f"{gateway.url}/nothing/here")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
+def test_an_encoded_dot_segment_cannot_reach_other_upstream_paths(gateway: Gateway) -> None:
+    response = httpx.get(f"{gateway.url}/models/iris/..%2F..%2F..%2Fmetrics")
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid path segment in '../../../metrics'"}

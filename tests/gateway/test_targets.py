@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from gateway.errors import BadRequest
 from gateway.targets import oip_target, v1_target
 
 
@@ -42,3 +45,11 @@ def test_oip_versioned_paths_name_their_version() -> None:
 def test_oip_metadata_and_readiness_are_reads() -> None:
     target = oip_target("GET", "iris", "ready")
     assert not target.spread and target.retryable and target.path == "/v2/models/iris/ready"
+
+
+@pytest.mark.parametrize("rest", ["../../metrics", "train/../../x", "predict/", "a//b", "."])
+def test_dot_and_empty_segments_cannot_climb_out_of_the_model_prefix(rest: str) -> None:
+    with pytest.raises(BadRequest, match="invalid path segment"):
+        v1_target("GET", "iris", rest)
+    with pytest.raises(BadRequest, match="invalid path segment"):
+        oip_target("GET", "iris", rest)
