@@ -40,7 +40,8 @@ help: ## Show this help
 
 .PHONY: run ## Serve the whole stack locally from $(VALUES) on http://127.0.0.1:$(PORT) (OBSERVE=1: with Prometheus)
 run: $(VENV)/.stamp models $(if $(OBSERVE),$(TOOLS)/apt.stamp)
-	$(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT) \
+	@# exec: make's SIGTERM/SIGINT must reach the launcher, not a shell in between
+	exec $(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT) \
 	  $(if $(OBSERVE),--observe --prometheus-port $(PROMETHEUS_PORT))
 
 .PHONY: test ## Install everything the suite needs and run it
