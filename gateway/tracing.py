@@ -12,9 +12,13 @@ still joins the caller's trace, and the hot path pays nothing for tracing.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import httpx
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = ["EXCLUDED_URLS", "export_configured", "instrument_app", "instrument_client"]
 
@@ -29,7 +33,7 @@ def export_configured() -> bool:
     return any(os.environ.get(var) for var in ENDPOINT_VARS)
 
 
-def _provider() -> object:
+def _provider() -> TracerProvider:
     """The process's tracer provider, created once (several apps may share a process)."""
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -53,7 +57,7 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=_provider(),
-        excluded_urls=EXCLUDED_URLS,  # type: ignore[arg-type]
+        excluded_urls=EXCLUDED_URLS,
     )
 
 
@@ -61,4 +65,4 @@ def instrument_client(client: httpx.AsyncClient) -> None:
     """Client spans for upstream calls; they carry the trace on in `traceparent`."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider())  # type: ignore[arg-type]
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider())

@@ -64,7 +64,7 @@ def test_the_upstream_answer_is_passed_on_with_the_answering_version() -> None:
         201, json={"ok": True}, headers={"x-request-id": "theirs", "retry-after": "3"}
     )
     response = to_response(upstream, {"x-model-version": "v2"}, "iris v2")
-    assert response.status_code == 201 and json.loads(response.body) == {"ok": True}
+    assert response.status_code == 201 and json.loads(bytes(response.body)) == {"ok": True}
     assert response.headers["x-model-version"] == "v2"
     assert response.headers["retry-after"] == "3"
     assert "x-request-id" not in response.headers  # the gateway's own id is added later
@@ -74,4 +74,4 @@ def test_a_non_json_server_error_never_reaches_the_caller_as_is() -> None:
     upstream = httpx.Response(500, text="Traceback (most recent call last): ...")
     response = to_response(upstream, {"x-model-version": "v1"}, "model 'iris' version 'v1'")
     assert response.headers["content-type"] == "application/json"
-    assert json.loads(response.body) == {"error": "model 'iris' version 'v1' failed with HTTP 500"}
+    assert json.loads(bytes(response.body)) == {"error": "model 'iris' version 'v1' failed with HTTP 500"}
