@@ -74,4 +74,6 @@ def test_a_non_json_server_error_never_reaches_the_caller_as_is() -> None:
     upstream = httpx.Response(500, text="Traceback (most recent call last): ...")
     response = to_response(upstream, {"x-model-version": "v1"}, "model 'iris' version 'v1'")
     assert response.headers["content-type"] == "application/json"
-    assert json.loads(bytes(response.body)) == {"error": "model 'iris' version 'v1' failed with HTTP 500"}
+    assert json.loads(bytes(response.body)) == {
+        "error": "model 'iris' version 'v1' failed with HTTP 500"
+    }
