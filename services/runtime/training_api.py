@@ -19,11 +19,11 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
-from .errors import ModelfleetError
 from .model import Model
 from .service import ModelService
 from .trainer import launch
 from .training import JOB_ID_PATTERN, Job, JobState, JobStore, Retrainable, now
+from .typed import preprocess_upload
 
 __all__ = ["POLICY", "training_router"]
 
@@ -68,7 +68,9 @@ def training_router(model: type[Model[Any, Any]], max_examples: int) -> APIRoute
     ) -> dict[str, Any]:
         service.require_ready()
         labels = _labels(form.labels, [f.filename or "" for f in form.file], label_type)
-        examples = [await _example(service, i, upload) for i, upload in enumerate(form.file)]
+        examples = [
+            await preprocess_upload(service, i, upload) for i, upload in enumerate(form.file, 1)
+        ]
         options = model.TrainOptions.model_validate(form.model_dump(exclude={"file", "labels"}))
         job = await run_in_threadpool(_start_job, service, examples, labels, options.model_dump())
         response.headers["Location"] = f"/v1/models/{service.name}/train/{job.id}"
@@ -124,17 +126,6 @@ def _message(exc: Exception) -> str:
 
 def _invalid(loc: tuple[str, ...], message: str) -> None:
     raise RequestValidationError([{"type": "value_error", "loc": loc, "msg": message}])
-
-
-async def _example(service: ModelService, index: int, upload: UploadFile) -> Any:
-    payload = await upload.read()
-    media_type = upload.content_type or "application/octet-stream"
-    try:
-        return await run_in_threadpool(service.model.preprocess, payload, media_type)
-    except ModelfleetError as exc:
-        # Same status, but say which of the uploaded files it was.
-        exc.message = f"file {index} ({upload.filename}): {exc.message}"
-        raise
 
 
 def _start_job(

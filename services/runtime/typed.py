@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_mo
 from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
+from .errors import ModelfleetError
 from .model import Action, Model
 from .service import ModelService
 
-__all__ = ["typed_router"]
+__all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
 tracer = trace.get_tracer("modelfleet.runtime")
@@ -84,7 +85,9 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
     ) -> Any:
         service.require_ready()
         with tracer.start_as_current_span("preprocess"):
-            items = [await _preprocess(service, upload) for upload in file]
+            items = [
+                await preprocess_upload(service, i, upload) for i, upload in enumerate(file, 1)
+            ]
         return await _predictions(service, items, response)
 
     router.add_api_route(
@@ -101,11 +104,16 @@ async def _predictions(service: ModelService, items: list[BaseModel], response: 
         return Response(body.model_dump_json(), media_type=JSON)
 
 
-async def _preprocess(service: ModelService, upload: UploadFile) -> BaseModel:
+async def preprocess_upload(service: ModelService, index: int, upload: UploadFile) -> BaseModel:
+    """The model's input for the `index`-th (from 1) uploaded file; errors name the file."""
     payload = await upload.read()
     media_type = upload.content_type or "application/octet-stream"
-    # Decoding an image is CPU work: keep it off the event loop.
-    return await run_in_threadpool(service.model.preprocess, payload, media_type)
+    try:
+        # Decoding an image is CPU work: keep it off the event loop.
+        return await run_in_threadpool(service.model.preprocess, payload, media_type)
+    except ModelfleetError as exc:
+        exc.message = f"file {index} ({upload.filename}): {exc.message}"
+        raise
 
 
 def _add_action(router: APIRouter, action: Action) -> None:

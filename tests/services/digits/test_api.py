@@ -96,6 +96,7 @@ def test_one_bad_file_among_good_ones_fails_the_request(client: httpx.Client) ->
     files = [upload(0, split().test_x[0]), ("file", ("x.png", b"", "image/png"))]
     response = client.post(PREDICT, files=files)
     assert response.status_code == 422
+    assert response.json()["error"].startswith("file 2 (x.png): ")
     assert "empty" in response.json()["error"]
 
 

@@ -250,7 +250,7 @@ def test_a_bad_image_in_a_training_batch_is_named(client: httpx.Client) -> None:
     files = [*labelled_files(2), ("file", ("img_3.png", b"not a png", "image/png"))]
     response = start(client, files)
     assert response.status_code == 422
-    assert response.json()["error"].startswith("file 2 (img_3.png): not an image")
+    assert response.json()["error"].startswith("file 3 (img_3.png): not an image")
 
 
 def test_training_needs_a_multipart_body(client: httpx.Client) -> None:
