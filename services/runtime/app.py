@@ -28,7 +28,9 @@ from .typed import typed_router
 __all__ = ["create_app"]
 
 
-def create_app(settings: RuntimeSettings | None = None, model: Model[Any, Any] | None = None) -> FastAPI:
+def create_app(
+    settings: RuntimeSettings | None = None, model: Model[Any, Any] | None = None
+) -> FastAPI:
     """Build the app; by default the settings come from the environment and the
     model from `services.<settings.model>`."""
     settings = settings or RuntimeSettings()  # type: ignore[call-arg]
