@@ -20,7 +20,12 @@ from prometheus_client import (
 __all__ = ["GatewayMetrics", "create_metrics"]
 
 ROUTE = ("model", "version", "variant")
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# The model services' buckets (iris answers in ~1 ms end to end) plus 30 s, for
+# slow and timed-out upstreams.
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075,
+    0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

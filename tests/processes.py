@@ -20,9 +20,12 @@ from pathlib import Path
 import httpx
 
 __all__ = [
+    "STACK_MARKER",
     "Server",
+    "all_ready",
     "free_port",
     "launch",
+    "marked_processes",
     "python_module",
     "start_server",
     "stop_server",
@@ -31,6 +34,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+STACK_MARKER = "MODELFLEET_TEST_STACK"
+"""Environment variable set on a test stack and so inherited by all its children."""
 
 
 def free_port() -> int:
@@ -133,3 +138,25 @@ def _signal_group(server: Server, sig: int) -> None:
 
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Processes whose environment carries `marker` (every child of one stack)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if f"{STACK_MARKER}={marker}".encode() in environ.split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def all_ready(url: str) -> bool:
+    try:
+        models = httpx.get(f"{url}/models", timeout=2).json()["models"]
+    except (httpx.HTTPError, ValueError):
+        return False
+    return all(v["ready"] for m in models for v in m["versions"])

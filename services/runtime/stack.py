@@ -107,6 +107,12 @@ def service_environment(
     return env
 
 
+def gateway_limits(values: Mapping[str, Any]) -> dict[str, str]:
+    """The gateway's body limit from `gateway.settings`, as the gateway chart sets it."""
+    limit = ((values.get("gateway") or {}).get("settings") or {}).get("maxBodyBytes")
+    return {} if limit is None else {"MODELFLEET_MAX_BODY_BYTES": str(limit)}
+
+
 def plan_services(
     values: Mapping[str, Any], registry: Path, first_port: int = FIRST_SERVICE_PORT
 ) -> list[ServiceSpec]:
@@ -213,7 +219,7 @@ class Stack:
             "MODELFLEET_ROUTES_FILE": str(self.routes_file),
             "MODELFLEET_SERVER__HOST": HOST,
             "MODELFLEET_SERVER__PORT": str(self.port),
-        }
+        } | gateway_limits(values)
         gateway = [sys.executable, "-m", "gateway"]
         self.children.append(spawn("gateway", gateway, gateway_env, self.console))
         self._wait_ready([s.url for s in self.specs] + [self.gateway_url])

@@ -22,12 +22,20 @@ import pytest
 import yaml
 
 from tests.charts.helm import ROOT
-from tests.processes import Server, free_port, launch, stop_server, wait_until
+from tests.processes import (
+    STACK_MARKER,
+    Server,
+    all_ready,
+    free_port,
+    launch,
+    marked_processes,
+    stop_server,
+    wait_until,
+)
 from tests.tools import require_tool
 from tests.traffic import Load, send_many, split
 
 FLOWER = {"sepal_length": 6.1, "sepal_width": 2.8, "petal_length": 4.7, "petal_width": 1.2}
-MARKER = "MODELFLEET_E2E_STACK"
 
 
 @dataclass
@@ -49,28 +57,6 @@ class Stack:
         return str(httpx.get(f"{self.url}/models").json()["routes"]["sha256"])
 
 
-def marked_processes(marker: str) -> list[int]:
-    """Processes whose environment carries `marker` (every child of one stack)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                environ = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            if f"{MARKER}={marker}".encode() in environ.split(b"\0"):
-                found.append(int(entry.name))
-    return found
-
-
-def all_ready(url: str) -> bool:
-    try:
-        models = httpx.get(f"{url}/models", timeout=2).json()["models"]
-    except (httpx.HTTPError, ValueError):
-        return False
-    return all(v["ready"] for m in models for v in m["versions"])
-
-
 def start_stack(folder: Path, registry: Path) -> Stack:
     """`modelfleet up` on the shipped values file narrowed to iris (the torch models would
     only slow the start; their services have their own tests, and these cases are about
@@ -83,7 +69,7 @@ def start_stack(folder: Path, registry: Path) -> Stack:
     argv = [sys.executable, "-m", "services.runtime.cli", "up", "--values", str(values),
             "--registry", str(registry), "--port", str(port),
             "--state-dir", str(folder / "state")]  # fmt: skip
-    server = launch("stack", lambda _: argv, folder, {MARKER: marker}, port=port)
+    server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker}, port=port)
     return Stack(server, values, marker)
 
 

@@ -27,16 +27,23 @@ import yaml
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_stack import all_ready, marked_processes
 from tests.observability.panels import PanelQuery, dashboards, panel_queries
-from tests.processes import Server, free_port, launch, stop_server, wait_until
+from tests.processes import (
+    STACK_MARKER,
+    Server,
+    all_ready,
+    free_port,
+    launch,
+    marked_processes,
+    stop_server,
+    wait_until,
+)
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "charts" / "gateway" / "files" / "rules" / "modelfleet-rules.yaml"
-MARKER = "MODELFLEET_E2E_STACK"
 WINDOW = "1m"  # $__rate_interval: the whole run fits in it
 # Panels that read cAdvisor / kube-state-metrics series, which only a cluster has.
 KUBERNETES_ONLY = {
@@ -137,7 +144,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> I
             "--port", str(port), "--state-dir", str(folder / "state"),
             "--observe", "--prometheus-port", str(prom_port)]  # fmt: skip
     env = {
-        MARKER: marker,
+        STACK_MARKER: marker,
         "PATH": f"{Path(require_tool('prometheus')).parent}:{os.environ['PATH']}",
     }
     stack = launch("stack", lambda _: argv, folder, env, port=port)

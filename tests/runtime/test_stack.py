@@ -13,6 +13,7 @@ import yaml
 from services.runtime.stack import (
     ServiceSpec,
     StackError,
+    gateway_limits,
     load_values,
     plan_services,
     running_routes,
@@ -84,3 +85,9 @@ def test_a_values_file_without_models_is_refused(tmp_path: Path) -> None:
         load_values(tmp_path / "values.yaml")
     with pytest.raises(StackError, match="cannot read"):
         load_values(tmp_path / "absent.yaml")
+
+
+def test_the_gateway_body_limit_comes_from_the_values_file() -> None:
+    shipped = load_values(ROOT / "charts/modelfleet/values.yaml")
+    assert gateway_limits(shipped) == {"MODELFLEET_MAX_BODY_BYTES": "8388608"}
+    assert gateway_limits({"models": {}}) == {}
