@@ -32,9 +32,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="iris,digits,minilm", help="comma-separated models")
     parser.add_argument("--concurrency", default="1,32", help="comma-separated connection counts")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per cell")
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per cell")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each")
-    parser.add_argument("--rounds", type=int, default=1, help="times every cell is measured")
+    parser.add_argument("--rounds", type=int, default=3, help="times every cell is measured")
     parser.add_argument("--torch-threads", type=int, default=1, help="MODELFLEET_TORCH_THREADS")
     parser.add_argument("--registry", type=Path, default=ROOT / "registry")
     parser.add_argument(
