@@ -100,15 +100,22 @@ def _service_urls(routes_file: Path, deadline: float) -> dict[str, str]:
     return {model: route["versions"]["v1"]["url"] for model, route in routes["models"].items()}
 
 
-def _launch(values: dict[str, Any], registry: Path, state: Path) -> subprocess.Popen[bytes]:
-    """Start `modelfleet up` on `values`; it writes routes.yaml and up.log into `state`."""
-    state.mkdir(parents=True)
-    (state / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+def _launch(values: dict[str, Any], registry: Path, work: Path) -> subprocess.Popen[bytes]:
+    """Start `modelfleet up` on `values`, writing under `work`.
+
+    The values file, the state folder (routes.yaml) and the log sit apart: `up`
+    and the gateway watch the first two folders, and a log growing beside them
+    would wake both on every line.
+    """
+    for folder in ("values", "state"):
+        (work / folder).mkdir(parents=True)
+    (work / "values" / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
     argv = [
-        sys.executable, "-m", "services.runtime.cli", "up", "--values", str(state / "values.yaml"),
-        "--registry", str(registry), "--port", str(_free_port()), "--state-dir", str(state),
+        sys.executable, "-m", "services.runtime.cli", "up",
+        "--values", str(work / "values" / "values.yaml"), "--registry", str(registry),
+        "--port", str(_free_port()), "--state-dir", str(work / "state"),
     ]  # fmt: skip
-    with (state / "up.log").open("wb") as sink:
+    with (work / "up.log").open("wb") as sink:
         return subprocess.Popen(
             argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             env=os.environ | {"HF_HUB_OFFLINE": "1"},
@@ -141,14 +148,14 @@ def running_stacks(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for mode, size in BATCHING.items():
-            state = work / f"stack-batching-{mode}"
+            folder = work / f"stack-batching-{mode}"
             values = bench_values(fleet, models, size, torch_threads)
-            processes.append(process := _launch(values, registry, state))
+            processes.append(process := _launch(values, registry, folder))
             deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-            services = _service_urls(state / "routes.yaml", deadline)
+            services = _service_urls(folder / "state" / "routes.yaml", deadline)
             combined.gateways[mode] = _gateway_url(process)
             combined.services |= {(model, mode): url for model, url in services.items()}
-            _wait_ready(process, [combined.gateways[mode], *services.values()], state / "up.log")
+            _wait_ready(process, [combined.gateways[mode], *services.values()], folder / "up.log")
         yield combined
     finally:
         for process in processes:
