@@ -12,6 +12,7 @@ still joins the caller's trace, and the hot path pays nothing for tracing.
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as package_version
 from typing import TYPE_CHECKING
 
 import httpx
@@ -20,11 +21,30 @@ from fastapi import FastAPI
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["EXCLUDED_URLS", "export_configured", "instrument_app", "instrument_client"]
+__all__ = [
+    "EXCLUDED_URLS",
+    "export_configured",
+    "instrument_app",
+    "instrument_client",
+    "resource_attributes",
+]
 
 SERVICE_NAME = "modelfleet-gateway"
 EXCLUDED_URLS = "/healthz,/readyz,/metrics,/v2/health/live,/v2/health/ready"
 ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+# Downward-API variables the Helm chart sets, mapped to semantic-convention keys.
+K8S_ATTRIBUTES = {
+    "K8S_POD_NAME": "k8s.pod.name",
+    "K8S_NAMESPACE_NAME": "k8s.namespace.name",
+    "K8S_NODE_NAME": "k8s.node.name",
+}
+
+
+def resource_attributes() -> dict[str, str]:
+    """service.name/version plus the pod, namespace and node when the chart passes them."""
+    attributes = {"service.name": SERVICE_NAME, "service.version": package_version("modelfleet")}
+    present = {key: os.environ.get(var, "") for var, key in K8S_ATTRIBUTES.items()}
+    return attributes | {key: value for key, value in present.items() if value}
 
 
 def export_configured() -> bool:
@@ -44,7 +64,7 @@ def _provider() -> TracerProvider:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
-    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
+    provider = TracerProvider(resource=Resource.create(resource_attributes()))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider

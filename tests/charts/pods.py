@@ -24,4 +24,14 @@ def pod_specs(manifests: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, A
 
 
 def env(container: dict[str, Any]) -> dict[str, str]:
-    return {item["name"]: item["value"] for item in container.get("env", [])}
+    """Literal variables by name (downward-API ones are checked on their own)."""
+    return {item["name"]: item["value"] for item in container.get("env", []) if "value" in item}
+
+
+def field_refs(container: dict[str, Any]) -> dict[str, str]:
+    """Downward-API variables: name -> fieldPath."""
+    return {
+        item["name"]: item["valueFrom"]["fieldRef"]["fieldPath"]
+        for item in container.get("env", [])
+        if "fieldRef" in item.get("valueFrom", {})
+    }

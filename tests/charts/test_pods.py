@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.charts.helm import Manifest, RenderScenario
-from tests.charts.pods import env, is_test_hook, pod_specs
+from tests.charts.pods import env, field_refs, is_test_hook, pod_specs
 from tests.charts.scenarios import SCENARIOS
 
 MIN_UID = 10000
@@ -113,3 +113,17 @@ def test_only_tmp_is_writable(render_scenario: RenderScenario) -> None:
         assert writable == ["/tmp"], manifest["metadata"]["name"]
         tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")
         assert "emptyDir" in tmp
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_service_knows_its_pod_namespace_and_node_for_its_traces(
+    render_scenario: RenderScenario, scenario: str
+) -> None:
+    for manifest, spec in pod_specs(render_scenario(scenario)):
+        if is_test_hook(manifest):
+            continue
+        assert field_refs(spec["containers"][0]) == {
+            "K8S_POD_NAME": "metadata.name",
+            "K8S_NAMESPACE_NAME": "metadata.namespace",
+            "K8S_NODE_NAME": "spec.nodeName",
+        }, manifest["metadata"]["name"]

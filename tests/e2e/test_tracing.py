@@ -32,11 +32,15 @@ from tests.processes import (
 
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 FAST_EXPORT = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+# What the chart's downward API passes to every container.
+POD = {"K8S_POD_NAME": "pod-a", "K8S_NAMESPACE_NAME": "ml", "K8S_NODE_NAME": "node-1"}
 
 
 class Receiver(ThreadingHTTPServer):
     spans: list[tuple[str, str, str]]
     """(service.name, span name, trace id hex) of every span received."""
+    resources: dict[str, dict[str, str]]
+    """Resource attributes by service.name."""
 
 
 class OtlpHandler(BaseHTTPRequestHandler):
@@ -48,6 +52,7 @@ class OtlpHandler(BaseHTTPRequestHandler):
         )
         for resource_spans in request.resource_spans:
             attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+            self.server.resources[attributes["service.name"]] = attributes
             for scope in resource_spans.scope_spans:
                 for span in scope.spans:
                     self.server.spans.append(
@@ -68,6 +73,7 @@ class OtlpHandler(BaseHTTPRequestHandler):
 def receiver() -> Iterator[Receiver]:
     server = Receiver(("127.0.0.1", 0), OtlpHandler)
     server.spans = []
+    server.resources = {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -95,6 +101,7 @@ def test_one_request_is_one_trace_across_gateway_and_service(
     otel = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_port}",
         **FAST_EXPORT,
+        **POD,
     }
     service = serve_model("iris", "v1", env=otel)
     gateway = start_gateway(tmp_path, service.url, otel)
@@ -116,6 +123,11 @@ def test_one_request_is_one_trace_across_gateway_and_service(
             }
 
         wait_until(lambda: wanted <= seen(), 15, f"spans {wanted - seen()} of trace {trace_id}")
+        for name, version in (("modelfleet-gateway", "0.1.0"), ("modelfleet-iris", "v1")):
+            resource = receiver.resources[name]
+            assert resource["service.version"] == version
+            assert (resource["k8s.pod.name"], resource["k8s.namespace.name"]) == ("pod-a", "ml")
+            assert resource["k8s.node.name"] == "node-1"
         logged = [line for line in service.output().splitlines() if trace_id in line]
         assert any('"status": 200' in line for line in logged)
     finally:

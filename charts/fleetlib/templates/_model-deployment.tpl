@@ -95,11 +95,12 @@ spec:
   "MODELFLEET_MAX_INSTANCES" $m.maxInstances
   "MODELFLEET_LOG_LEVEL" $m.logLevel
   "MODELFLEET_METRICS_DIR" "/tmp"
-  "OTEL_SERVICE_NAME" (printf "%s-%s" .name .version) -}}
+  "OTEL_SERVICE_NAME" (printf "modelfleet-%s" .name) -}}
 {{- with $v.tracing.otlpEndpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- end -}}
-{{- include "fleetlib.envList" $env -}}
+{{- include "fleetlib.envList" $env }}
+{{ include "fleetlib.podIdentityEnv" . }}
 {{- end -}}
 
 {{- define "fleetlib.modelService" -}}

@@ -92,6 +92,17 @@ emptyDir:
 A container env list from a dict, sorted by name. Whole numbers print without
 a decimal point or exponent (values arrive as float64: 1048576, not 1.048576e+06).
 */}}
+{{/* Who this pod is, from the downward API: the OpenTelemetry resource of each
+process carries them (services/runtime/tracing.py, gateway/tracing.py). */}}
+{{- define "fleetlib.podIdentityEnv" -}}
+{{- range $name, $path := dict "K8S_POD_NAME" "metadata.name" "K8S_NAMESPACE_NAME" "metadata.namespace" "K8S_NODE_NAME" "spec.nodeName" }}
+- name: {{ $name }}
+  valueFrom:
+    fieldRef:
+      fieldPath: {{ $path }}
+{{- end }}
+{{- end -}}
+
 {{- define "fleetlib.envList" -}}
 {{- range $key := keys . | sortAlpha }}
 {{- $value := get $ $key }}

@@ -18,5 +18,6 @@
 {{- with .Values.tracing.otlpEndpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- end -}}
-{{- include "fleetlib.envList" $env -}}
+{{- include "fleetlib.envList" $env }}
+{{ include "fleetlib.podIdentityEnv" . }}
 {{- end -}}
