@@ -1,7 +1,7 @@
 """`python -m bench`: drive every model with wrk, direct and through the gateway,
 batching on and off, at concurrency 1 and 32, and write bench/RESULTS.md.
 
-    python -m bench [--models iris,digits,minilm] [--seconds 10] [--rounds 1]
+    python -m bench [--models iris,digits,minilm] [--seconds 4] [--rounds 6]
 
 Needs the registry (`make models`) and Debian `wrk` (`make .tools/apt.stamp`);
 `make bench` provides both. Not part of `make test`: these are measurements,
@@ -32,9 +32,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="iris,digits,minilm", help="comma-separated models")
     parser.add_argument("--concurrency", default="1,32", help="comma-separated connection counts")
-    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per cell")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each")
-    parser.add_argument("--rounds", type=int, default=3, help="times every cell is measured")
+    parser.add_argument("--seconds", type=int, default=4, help="measured seconds per cell")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
+    parser.add_argument("--rounds", type=int, default=6, help="times every cell is measured")
     parser.add_argument("--torch-threads", type=int, default=1, help="MODELFLEET_TORCH_THREADS")
     parser.add_argument("--registry", type=Path, default=ROOT / "registry")
     parser.add_argument(
@@ -45,6 +45,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.models = [m for m in args.models.split(",") if m]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    if min(args.seconds, args.warmup, args.rounds) < 1:
+        parser.error(
+            "--seconds, --warmup and --rounds must be at least 1 (wrk counts whole seconds)"
+        )
     unknown = sorted(set(args.models) - set(PAYLOADS))
     if unknown:
         parser.error(f"no payloads for {unknown}; known: {sorted(PAYLOADS)}")
@@ -75,16 +79,17 @@ def _measure_all(
     args: argparse.Namespace,
 ) -> Results:
     # The cells of one comparison run back to back, and rounds repeat the whole
-    # sequence, so slow drift on a shared machine hits both sides of a ratio.
+    # sequence, so slow drift on a shared machine hits both sides of a ratio;
+    # every other round runs a comparison's cells in reverse, so going first
+    # (or second) favours neither side.
     results = Results(runs={})
-    for _ in range(args.rounds):
+    for round_number in range(args.rounds):
         for model in args.models:
             for concurrency in args.concurrency:
-                for route in ROUTES:
-                    for batching in BATCHING:
-                        cell = (model, concurrency, route, batching)
-                        measured = _measure_cell(stack, cell, payloads[model], bodies[model], args)
-                        results.runs.setdefault(cell, []).append(measured)
+                group = [(model, concurrency, r, b) for r in ROUTES for b in BATCHING]
+                for cell in group if round_number % 2 == 0 else reversed(group):
+                    measured = _measure_cell(stack, cell, payloads[model], bodies[model], args)
+                    results.runs.setdefault(cell, []).append(measured)
     return results
 
 
@@ -104,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
     settings = {
         "command": f"`{command}` (what `make bench` runs)",
-        "per cell": f"{args.warmup:g} s warm-up, then {args.seconds:g} s measured; {args.rounds} round(s)",
+        "per cell": f"{args.warmup:g} s warm-up, then {args.seconds:g} s measured; {args.rounds} "
+        "round(s), every other one in reverse order",
         "load generator": "wrk, 1 thread, one keep-alive connection per concurrent client, "
         "bodies from bench/post.lua",
         "stacks": "two `modelfleet up` stacks (services + gateway), batching on and off, from "

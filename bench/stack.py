@@ -80,28 +80,35 @@ def _ready(url: str) -> bool:
     return False
 
 
-def _wait_ready(process: subprocess.Popen[bytes], urls: list[str], log: Path) -> None:
+def _check_alive(process: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
+    if process.poll() is not None:
+        raise RuntimeError(f"modelfleet up exited; its output:\n{log.read_text()[-3000:]}")
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"modelfleet up not ready after {READY_TIMEOUT_SECONDS}s; see {log}")
+
+
+def _wait_ready(process: subprocess.Popen[bytes], work: Path, gateway: str) -> dict[str, str]:
+    """Wait for the routes.yaml `up` writes, then for the gateway and every service
+    it names to be ready; the services' URLs by model."""
+    log, routes_file = work / "up.log", work / "state" / "routes.yaml"
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while urls:
-        if process.poll() is not None:
-            raise RuntimeError(f"modelfleet up exited; its output:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not ready after {READY_TIMEOUT_SECONDS}s: {urls}; see {log}")
-        urls = [url for url in urls if not _ready(url)]
-        time.sleep(0.3)
-
-
-def _service_urls(routes_file: Path, deadline: float) -> dict[str, str]:
     while not routes_file.is_file():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"modelfleet up wrote no {routes_file}")
+        _check_alive(process, log, deadline)
         time.sleep(0.1)
     routes = yaml.safe_load(routes_file.read_text())
-    return {model: route["versions"]["v1"]["url"] for model, route in routes["models"].items()}
+    services = {model: route["versions"]["v1"]["url"] for model, route in routes["models"].items()}
+    pending = [gateway, *services.values()]
+    while pending:
+        _check_alive(process, log, deadline)
+        pending = [url for url in pending if not _ready(url)]
+        time.sleep(0.3)
+    return services
 
 
-def _launch(values: dict[str, Any], registry: Path, work: Path) -> subprocess.Popen[bytes]:
-    """Start `modelfleet up` on `values`, writing under `work`.
+def _launch(
+    values: dict[str, Any], registry: Path, work: Path, port: int
+) -> subprocess.Popen[bytes]:
+    """Start `modelfleet up` on `values`, its gateway on `port`, writing under `work`.
 
     The values file, the state folder (routes.yaml) and the log sit apart: `up`
     and the gateway watch the first two folders, and a log growing beside them
@@ -113,18 +120,13 @@ def _launch(values: dict[str, Any], registry: Path, work: Path) -> subprocess.Po
     argv = [
         sys.executable, "-m", "services.runtime.cli", "up",
         "--values", str(work / "values" / "values.yaml"), "--registry", str(registry),
-        "--port", str(_free_port()), "--state-dir", str(work / "state"),
+        "--port", str(port), "--state-dir", str(work / "state"),
     ]  # fmt: skip
     with (work / "up.log").open("wb") as sink:
         return subprocess.Popen(
             argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             env=os.environ | {"HF_HUB_OFFLINE": "1"},
         )  # fmt: skip
-
-
-def _gateway_url(process: subprocess.Popen[bytes]) -> str:
-    port = process.args[process.args.index("--port") + 1]  # type: ignore[union-attr]
-    return f"http://127.0.0.1:{port}"
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -150,12 +152,11 @@ def running_stacks(
         for mode, size in BATCHING.items():
             folder = work / f"stack-batching-{mode}"
             values = bench_values(fleet, models, size, torch_threads)
-            processes.append(process := _launch(values, registry, folder))
-            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-            services = _service_urls(folder / "state" / "routes.yaml", deadline)
-            combined.gateways[mode] = _gateway_url(process)
+            port = _free_port()
+            processes.append(process := _launch(values, registry, folder, port))
+            combined.gateways[mode] = f"http://127.0.0.1:{port}"
+            services = _wait_ready(process, folder, combined.gateways[mode])
             combined.services |= {(model, mode): url for model, url in services.items()}
-            _wait_ready(process, [combined.gateways[mode], *services.values()], folder / "up.log")
         yield combined
     finally:
         for process in processes:

@@ -63,12 +63,12 @@ def run_wrk(
     bodies: Sequence[Path],
     *,
     connections: int,
-    seconds: float,
+    seconds: int,
 ) -> Measurement:
     """`connections` keep-alive connections, each sending its next request on an answer."""
     argv = [
         wrk_binary(), "--threads", "1", "--connections", str(connections),
-        "--duration", f"{seconds:g}s", "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT),
+        "--duration", f"{seconds}s", "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT),
         url, "--", path, content_type, *map(str, bodies),
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
