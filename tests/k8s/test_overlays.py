@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.charts.helm import Manifest, by_kind
+from tests.charts.helm import ROOT, Manifest, by_kind
 from tests.charts.kube import KUBERNETES_VERSIONS, problems
 from tests.k8s.conftest import Kustomize
+
+# The overlays render the umbrella chart's own values: every model and version in it.
+SHIPPED = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())["models"]
+MODELS = set(SHIPPED)
+VERSIONS = {f"{model}-{version}" for model, spec in SHIPPED.items() for version in spec["versions"]}
 
 OVERLAYS = ("dev", "prod")
 
@@ -64,7 +69,7 @@ def test_prod_scales_on_inflight_requests_and_prioritises_serving(
     assert "modelfleet-serving" in by_kind(manifests, "PriorityClass")
     hpa = by_kind(manifests, "HorizontalPodAutoscaler")["iris-v2"]["spec"]
     assert "Pods" in {metric["type"] for metric in hpa["metrics"]}
-    assert {"iris", "modelfleet-gateway"} == by_kind(manifests, "ServiceMonitor").keys()
+    assert MODELS | {"modelfleet-gateway"} == by_kind(manifests, "ServiceMonitor").keys()
     gateway = by_kind(manifests, "Deployment")["modelfleet-gateway"]["spec"]["template"]["spec"]
     secret = next(v for v in gateway["volumes"] if v["name"] == "api-keys")["secret"]
     assert secret["secretName"] == "modelfleet-api-keys"
@@ -84,4 +89,5 @@ def test_the_keda_component_replaces_one_hpa_with_a_scaledobject(
     assert scaled["metadata"]["namespace"] == "modelfleet"
     assert scaled["spec"]["scaleTargetRef"]["name"] in by_kind(manifests, "Deployment")
     assert "modelfleet_inflight_requests" in scaled["spec"]["triggers"][0]["metadata"]["query"]
-    assert set(by_kind(manifests, "HorizontalPodAutoscaler")) == {"iris-v2", "modelfleet-gateway"}
+    hpas = set(by_kind(manifests, "HorizontalPodAutoscaler"))
+    assert hpas == VERSIONS - {"iris-v1"} | {"modelfleet-gateway"}
