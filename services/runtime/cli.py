@@ -4,6 +4,7 @@ modelfleet models                      # versions in the registry
 modelfleet models --ensure             # publish the seed versions of every model
 modelfleet train iris [--recipe NAME]  # train and publish a new version
 modelfleet serve iris --version v1 --port 8101
+modelfleet new penguins                # scaffold services/penguins/
 """
 
 from __future__ import annotations
@@ -112,6 +113,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # unreachable: exec replaces this process
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, scaffold, values_snippet
+
+    try:
+        folder = scaffold(args.name, args.services_dir)
+    except ScaffoldError as exc:
+        print(f"modelfleet new: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {folder}/ (schemas.py, model.py, train.py)")
+    print("next: make models, then add this under `models:` in charts/modelfleet/values.yaml:")
+    print(values_snippet(args.name), end="")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--prometheus-port", type=int, default=9090, help="its port on 127.0.0.1")
     _registry_arg(up)
     up.set_defaults(run=cmd_up)
+
+    new = commands.add_parser("new", help="scaffold a new model package in services/")
+    new.add_argument("name", help="model name: lowercase letters and digits")
+    new.add_argument("--services-dir", type=Path, default=Path(services.__path__[0]))
+    new.set_defaults(run=cmd_new)
     return parser
 
 
