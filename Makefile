@@ -54,8 +54,8 @@ models: $(REGISTRY)/.stamp
 
 .PHONY: lint ## Static checks of the Python code
 lint: $(VENV)/.stamp
-	$(BIN)/ruff check services gateway tests charts
-	$(BIN)/ruff format --check services gateway tests charts
+	$(BIN)/ruff check services gateway tests charts bench
+	$(BIN)/ruff format --check services gateway tests charts bench
 
 .PHONY: clean ## Remove the venv, tools and model registry
 clean:

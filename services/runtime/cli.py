@@ -66,6 +66,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     package = importlib.import_module(f"services.{args.model}")
+    if not hasattr(package, "train"):
+        print(f"modelfleet train: {args.model} has no training recipe (it is imported, not trained)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     options = {"recipe": args.recipe} if args.recipe else {}
     manifest = package.train(Registry(args.registry), **options)
     print(

@@ -24,7 +24,7 @@ from services.runtime.errors import Overloaded
 from services.runtime.registry import Registry
 from tests.conftest import ServeModel
 from tests.processes import Server
-from tests.runtime.test_metrics import samples, value
+from tests.scrape import samples, value
 from tests.services.minilm.reference import Reference
 
 # --- the batcher on its own ------------------------------------------------------------

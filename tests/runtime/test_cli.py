@@ -78,3 +78,12 @@ def test_serve_rejects_a_malformed_version() -> None:
     run = modelfleet("serve", "iris", "--version", "latest")
     _, err = run.communicate(timeout=30)
     assert run.returncode == 2 and "'latest' is not a valid version" in err
+
+
+def test_train_refuses_a_model_that_is_imported_not_trained(
+    scratch_registry: Callable[..., Registry],
+) -> None:
+    registry = scratch_registry("iris")
+    run = modelfleet("train", "minilm", "--registry", str(registry.root))
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 2 and "minilm has no training recipe" in err

@@ -8,29 +8,13 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ServeModel
 from tests.processes import wait_until
+from tests.scrape import samples, value
 
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 BAD = GOOD | {"petal_width": -1.0}
-
-
-def samples(url: str) -> dict[tuple[str, frozenset], float]:
-    text = httpx.get(url + "/metrics").text
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(metrics: dict, name: str, **labels: str) -> float:
-    wanted = {"model": "iris", "version": "v1"} | labels
-    return sum(
-        v for (n, ls), v in metrics.items() if n == name and wanted.items() <= dict(ls).items()
-    )
 
 
 def drive(url: str, good: int, bad: int) -> None:
