@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.runtime.cli import gunicorn_command, serve_environment
@@ -102,3 +103,10 @@ def serve_model_module(
     yield _serve_factory(tmp_path_factory.mktemp("services"), registry_root, started)
     for server in started:
         stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def client(service: Server) -> Iterator[httpx.Client]:
+    """An HTTP client for the module's `service` fixture (the model service it tests)."""
+    with httpx.Client(base_url=service.url, timeout=30) as client:
+        yield client

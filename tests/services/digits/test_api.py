@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,12 +24,6 @@ PER_REQUEST = 50
 @pytest.fixture(scope="module")
 def service(serve_model_module: ServeModel) -> Server:
     return serve_model_module("digits", "v1", workers=2)
-
-
-@pytest.fixture(scope="module")
-def client(service: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.url, timeout=30) as client:
-        yield client
 
 
 def upload(index: int, pixels: np.ndarray) -> tuple[str, tuple[str, bytes, str]]:

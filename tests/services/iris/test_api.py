@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,12 +22,6 @@ ROWS = [dict(zip(FEATURES, map(float, row), strict=True)) for row in load_iris()
 @pytest.fixture(scope="module")
 def service(serve_model_module: ServeModel) -> Server:
     return serve_model_module("iris", "v1", workers=2)
-
-
-@pytest.fixture(scope="module")
-def client(service: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.url, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,12 +27,6 @@ TOLERANCE = 1e-5
 @pytest.fixture(scope="module")
 def service(serve_model_module: ServeModel) -> Server:
     return serve_model_module("minilm", "v1", env={"MODELFLEET_TORCH_THREADS": "1"})
-
-
-@pytest.fixture(scope="module")
-def client(service: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
