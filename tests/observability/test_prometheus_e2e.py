@@ -155,10 +155,10 @@ def observed(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> I
         wait_until(lambda: "v3" in listed_versions(stack.url), 15, "the gateway to route to v3")
         drive_traffic(stack.url)
         running = Observed(stack, f"http://127.0.0.1:{prom_port}", [])
+        wait_for_scrapes(running)  # before any query: the first scrapes land seconds later
         running.models = sorted(
             {s["metric"]["model"] for s in running.query("modelfleet_model_info")}
         )
-        wait_for_scrapes(running)
         yield running
     finally:
         stop_server(stack, timeout=40)
