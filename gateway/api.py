@@ -121,7 +121,7 @@ def status_router(fleet: Fleet) -> APIRouter:
     )
     async def models(request: Request) -> dict[str, Any]:
         timeout = request.app.state.settings.upstream.readiness_timeout_seconds
-        return await describe_fleet(fleet, request.app.state.client, timeout)
+        return await describe_fleet(fleet, request.app.state.session, timeout)
 
     _oip_health(router, fleet)
     return router

@@ -13,7 +13,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from importlib.metadata import version as package_version
 
-import httpx
 from fastapi import FastAPI
 
 from .api import model_router, status_router
@@ -25,29 +24,16 @@ from .fleet import Fleet
 from .metrics import create_metrics
 from .middleware import RequestIdMiddleware
 from .playground import install_playground
+from .proxy import open_session
 from .reload import watch_file
 from .routes import RoutesError, load_routes
 from .settings import GatewaySettings
 from .shadow import ShadowSender
-from .tracing import export_configured, instrument_app, instrument_client
+from .tracing import client_trace_config, export_configured, instrument_app
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger("gateway.app")
-
-
-def _client(settings: GatewaySettings) -> httpx.AsyncClient:
-    up = settings.upstream
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(30.0, connect=up.connect_timeout_seconds),
-        limits=httpx.Limits(
-            max_connections=up.max_connections,
-            max_keepalive_connections=up.max_keepalive_connections,
-            keepalive_expiry=up.keepalive_expiry_seconds,
-        ),
-        follow_redirects=False,
-        trust_env=False,  # an HTTP(S)_PROXY meant for egress must not capture in-cluster calls
-    )
 
 
 def _install_routes(fleet: Fleet, settings: GatewaySettings) -> None:
@@ -72,12 +58,11 @@ def _lifespan(settings: GatewaySettings, fleet: Fleet, traced: bool) -> Lifespan
         ]
         if keys is not None:
             watches.append(watch_file(keys.path, keys.reload, stop))
-        async with _client(settings) as client:
-            if traced:
-                instrument_client(client)
-            shadow = ShadowSender(client, fleet.metrics, settings.shadow.max_inflight)
-            app.state.client = client
-            app.state.dispatcher = Dispatcher(client, fleet, shadow, settings)
+        trace_configs = [client_trace_config()] if traced else []
+        async with open_session(settings.upstream, trace_configs) as session:
+            shadow = ShadowSender(session, fleet.metrics, settings.shadow.max_inflight)
+            app.state.session = session
+            app.state.dispatcher = Dispatcher(session, fleet, shadow, settings)
             tasks = [asyncio.create_task(w) for w in watches]
             logger.info(
                 "gateway ready",

@@ -13,14 +13,14 @@ import random
 import time
 from collections.abc import Callable
 
-import httpx
+import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .body import read_body
 from .errors import BadRequest, UpstreamError
 from .fleet import Fleet, Snapshot
-from .proxy import REQUEST_DROP, Outbound, call, forwardable, to_response
+from .proxy import REQUEST_DROP, Answer, Outbound, call, forwardable, timeouts, to_response
 from .routes import ModelRoute
 from .routing import Ask, Choice, choose, pool
 from .settings import GatewaySettings
@@ -38,13 +38,13 @@ UNHEALTHY_STATUSES = frozenset({502, 503, 504})
 class Dispatcher:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        session: aiohttp.ClientSession,
         fleet: Fleet,
         shadow: ShadowSender,
         settings: GatewaySettings,
         draw: Callable[[], float] = random.random,
     ) -> None:
-        self._client = client
+        self._session = session
         self._fleet = fleet
         self._shadow = shadow
         self._settings = settings
@@ -60,7 +60,7 @@ class Dispatcher:
         out = Outbound(request.method, target.path, _headers(request), body)
         started = time.perf_counter()
         choice, outcome = await self._exchange(snapshot, route, target, ask, out)
-        code = outcome.status if isinstance(outcome, UpstreamError) else outcome.status_code
+        code = outcome.status
         labels = (target.model, choice.version, choice.variant)
         self._metrics.requests.labels(*labels, str(code)).inc()
         self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
@@ -68,13 +68,13 @@ class Dispatcher:
             outcome.headers["X-Model-Version"] = choice.version
             raise outcome
         if target.shadowable and code == 200:
-            self._maybe_shadow(target.model, route, choice, out, outcome.content)
+            self._maybe_shadow(target.model, route, choice, out, outcome.body)
         who = f"model {target.model!r} version {choice.version!r}"
-        return to_response(outcome, {"x-model-version": choice.version}, who)
+        return to_response(outcome, (("x-model-version", choice.version),), who)
 
     async def _exchange(
         self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
-    ) -> tuple[Choice, httpx.Response | UpstreamError]:
+    ) -> tuple[Choice, Answer | UpstreamError]:
         tried: list[str] = []
         retries = route.retries if target.retryable else 0
         while True:
@@ -96,19 +96,19 @@ class Dispatcher:
 
     async def _attempt(
         self, snapshot: Snapshot, route: ModelRoute, model: str, choice: Choice, out: Outbound
-    ) -> httpx.Response | UpstreamError:
+    ) -> Answer | UpstreamError:
         """One call; its outcome feeds the guard, the ejector and the error counter."""
         base_url = route.versions[choice.version].base_url
         who = f"model {model!r} version {choice.version!r}"
         try:
-            response = await call(self._client, base_url, out, self._timeout(route), who)
+            answer = await call(self._session, base_url, out, self._timeout(route), who)
         except UpstreamError as exc:
             self._record(snapshot, model, choice, base_url, exc.reason, unhealthy=True)
             return exc
-        code = response.status_code
+        code = answer.status
         reason = f"http_{code}" if code >= 500 else None
         self._record(snapshot, model, choice, base_url, reason, code in UNHEALTHY_STATUSES)
-        return response
+        return answer
 
     def _record(
         self,
@@ -131,9 +131,8 @@ class Dispatcher:
                 extra={"model": model, "version": choice.version, "reason": error},
             )
 
-    def _timeout(self, route: ModelRoute) -> httpx.Timeout:
-        connect = min(self._settings.upstream.connect_timeout_seconds, route.timeoutSeconds)
-        return httpx.Timeout(route.timeoutSeconds, connect=connect)
+    def _timeout(self, route: ModelRoute) -> aiohttp.ClientTimeout:
+        return timeouts(route.timeoutSeconds, self._settings.upstream.connect_timeout_seconds)
 
     def _maybe_shadow(
         self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: bytes
@@ -151,9 +150,8 @@ class Dispatcher:
         )
 
 
-def _worth_retrying(outcome: httpx.Response | UpstreamError) -> bool:
-    code = outcome.status if isinstance(outcome, UpstreamError) else outcome.status_code
-    return code in RETRY_STATUSES
+def _worth_retrying(outcome: Answer | UpstreamError) -> bool:
+    return outcome.status in RETRY_STATUSES
 
 
 def _ask(request: Request, route: ModelRoute, target: Target) -> Ask:

@@ -9,20 +9,25 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
+import aiohttp
 
+from .errors import UpstreamError
 from .fleet import Fleet, Snapshot, weight_variant
+from .proxy import Outbound, call, timeouts
 from .routes import ModelRoute
 
 __all__ = ["describe_fleet"]
 
 
-async def _ready(client: httpx.AsyncClient, base_url: str, timeout: float) -> bool:
+READYZ = Outbound("GET", "/readyz", (), b"")
+
+
+async def _ready(session: aiohttp.ClientSession, base_url: str, timeout: float) -> bool:
     try:
-        response = await client.get(f"{base_url}/readyz", timeout=timeout)
-    except httpx.HTTPError:
+        answer = await call(session, base_url, READYZ, timeouts(timeout, timeout), base_url)
+    except UpstreamError:
         return False
-    return response.status_code == 200
+    return answer.status == 200
 
 
 def _version(
@@ -46,12 +51,14 @@ def _version(
     }
 
 
-async def describe_fleet(fleet: Fleet, client: httpx.AsyncClient, timeout: float) -> dict[str, Any]:
+async def describe_fleet(
+    fleet: Fleet, session: aiohttp.ClientSession, timeout: float
+) -> dict[str, Any]:
     """Every model with its versions: weight, url, role, readiness, ejection, guard state."""
     snapshot = fleet.current
     models = snapshot.routes.table.models
     pairs = [(m, v) for m in sorted(models) for v in models[m].known_versions]
-    probes = [_ready(client, models[m].versions[v].base_url, timeout) for m, v in pairs]
+    probes = [_ready(session, models[m].versions[v].base_url, timeout) for m, v in pairs]
     readiness = dict(zip(pairs, await asyncio.gather(*probes), strict=True))
     listed = []
     for name in sorted(models):

@@ -17,8 +17,8 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "asctime",
     "color_message",  # uvicorn's ANSI-coloured duplicate of `message`
 }
-# Libraries that log every upstream call at INFO: the metrics already count those.
-_CHATTY = ("httpx", "httpcore", "watchfiles")
+# watchfiles logs every change it sees at INFO; the reload log says what mattered.
+_CHATTY = ("watchfiles",)
 
 
 class JsonFormatter(logging.Formatter):

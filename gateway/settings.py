@@ -14,7 +14,6 @@ Every variable the gateway reads (nested sections use `__`):
 | `MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS` | `30` | drain time after SIGTERM |
 | `MODELFLEET_UPSTREAM__CONNECT_TIMEOUT_SECONDS` | `1.0` | TCP connect timeout to a model service |
 | `MODELFLEET_UPSTREAM__MAX_CONNECTIONS` | `256` | connection pool size towards all services |
-| `MODELFLEET_UPSTREAM__MAX_KEEPALIVE_CONNECTIONS` | `64` | idle pooled connections kept open |
 | `MODELFLEET_UPSTREAM__KEEPALIVE_EXPIRY_SECONDS` | `4.0` | idle pooled connection lifetime |
 | `MODELFLEET_UPSTREAM__READINESS_TIMEOUT_SECONDS` | `1.0` | `/readyz` probe timeout used by `GET /models` |
 | `MODELFLEET_EJECT__FAILURES` | `3` | consecutive failures that eject a version |
@@ -30,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -68,8 +67,6 @@ class UpstreamSettings(BaseModel):
     """TCP connect timeout; short, because a refused or silent service is retried elsewhere."""
     max_connections: int = Field(default=256, ge=1, le=10_000)
     """Pool size across all services."""
-    max_keepalive_connections: int = Field(default=64, ge=0, le=10_000)
-    """Idle connections kept in the pool."""
     keepalive_expiry_seconds: float = Field(default=4.0, gt=0, le=300)
     """Idle lifetime of a pooled connection; below the services' 5 s keep-alive so the
     gateway closes first and never reuses a connection the server is closing."""
@@ -120,11 +117,3 @@ class GatewaySettings(BaseSettings):
     upstream: UpstreamSettings = UpstreamSettings()
     eject: EjectSettings = EjectSettings()
     shadow: ShadowSettings = ShadowSettings()
-
-    @model_validator(mode="after")
-    def _keepalive_pool_fits(self) -> GatewaySettings:
-        if self.upstream.max_keepalive_connections > self.upstream.max_connections:
-            raise ValueError(
-                "upstream.max_keepalive_connections must not exceed upstream.max_connections"
-            )
-        return self

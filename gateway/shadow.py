@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import httpx
+import aiohttp
 
 from .errors import UpstreamError
 from .metrics import GatewayMetrics
-from .proxy import Outbound, call
+from .proxy import Answer, Outbound, call
 
 __all__ = ["ShadowCopy", "ShadowSender", "answers_agree"]
 
@@ -88,11 +88,11 @@ def _payload(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in answer.items() if k not in IDENTITY_FIELDS}
 
 
-def _judge(primary: bytes, response: httpx.Response) -> Result:
-    if not response.is_success:
+def _judge(primary: bytes, answer: Answer) -> Result:
+    if not 200 <= answer.status < 300:
         return "error"
     try:
-        agree = answers_agree(json.loads(primary), response.json())
+        agree = answers_agree(json.loads(primary), json.loads(answer.body))
     except (ValueError, KeyError, TypeError, AttributeError):
         return "error"
     return "agree" if agree else "disagree"
@@ -106,15 +106,15 @@ class ShadowCopy:
     version: str
     base_url: str
     out: Outbound
-    timeout: httpx.Timeout
+    timeout: aiohttp.ClientTimeout
     primary: bytes
 
 
 class ShadowSender:
     """Sends shadow copies in background tasks and counts how they compare."""
 
-    def __init__(self, client: httpx.AsyncClient, metrics: GatewayMetrics, max_inflight: int):
-        self._client = client
+    def __init__(self, session: aiohttp.ClientSession, metrics: GatewayMetrics, max_inflight: int):
+        self._session = session
         self._metrics = metrics
         self._max = max_inflight
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,8 +131,8 @@ class ShadowSender:
     async def _run(self, copy: ShadowCopy) -> None:
         who = f"shadow {copy.model} {copy.version}"
         try:
-            response = await call(self._client, copy.base_url, copy.out, copy.timeout, who)
-            result = _judge(copy.primary, response)
+            answer = await call(self._session, copy.base_url, copy.out, copy.timeout, who)
+            result = _judge(copy.primary, answer)
         except UpstreamError as exc:
             logger.debug("shadow call failed", extra={"model": copy.model, "reason": exc.message})
             result = "error"

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import version as package_version
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 from fastapi import FastAPI
 
 if TYPE_CHECKING:
@@ -23,9 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXCLUDED_URLS",
+    "client_trace_config",
     "export_configured",
     "instrument_app",
-    "instrument_client",
     "resource_attributes",
 ]
 
@@ -81,8 +82,49 @@ def instrument_app(app: FastAPI) -> None:
     )
 
 
-def instrument_client(client: httpx.AsyncClient) -> None:
-    """Client spans for upstream calls; they carry the trace on in `traceparent`."""
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+def client_trace_config() -> aiohttp.TraceConfig:
+    """Client spans for upstream calls, from aiohttp's request hooks; each carries the
+    trace on to the service in `traceparent`. Span name and attributes follow the
+    HTTP client semantic conventions (the span is named after the method)."""
+    from opentelemetry import trace
+    from opentelemetry.propagate import inject
+    from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider())
+    tracer = _provider().get_tracer("gateway.upstream", package_version("modelfleet"))
+
+    async def start(
+        _: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        url = params.url
+        ctx.span = tracer.start_span(
+            params.method,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": params.method,
+                "url.full": str(url.with_query(None)),
+                "server.address": url.host or "",
+                "server.port": url.port or 80,
+            },
+        )
+        inject(params.headers, context=trace.set_span_in_context(ctx.span))
+
+    async def end(_: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
+        status = params.response.status
+        ctx.span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            ctx.span.set_status(Status(StatusCode.ERROR))
+        ctx.span.end()
+
+    async def fail(
+        _: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestExceptionParams
+    ) -> None:
+        ctx.span.record_exception(params.exception)
+        ctx.span.set_attribute("error.type", type(params.exception).__qualname__)
+        ctx.span.set_status(Status(StatusCode.ERROR))
+        ctx.span.end()
+
+    config = aiohttp.TraceConfig()
+    config.on_request_start.append(start)
+    config.on_request_end.append(end)
+    config.on_request_exception.append(fail)
+    return config

@@ -1,33 +1,88 @@
-"""One upstream call: headers filtered both ways, httpx errors mapped to 502/504 JSON."""
+"""One upstream call against real sockets: what is sent, and failures mapped to 502/504 JSON."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+from collections.abc import Awaitable, Callable
 
-import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import UpstreamError, UpstreamTimeout
-from gateway.proxy import REQUEST_DROP, Outbound, call, forwardable, to_response
+from gateway.proxy import (
+    REQUEST_DROP,
+    Answer,
+    Outbound,
+    call,
+    forwardable,
+    open_session,
+    timeouts,
+    to_response,
+)
+from gateway.settings import UpstreamSettings
+from tests.processes import free_port
 
-TIMEOUT = httpx.Timeout(2.0, connect=1.0)
 OUT = Outbound("POST", "/v1/models/iris/predict", (("content-type", "application/json"),), b"{}")
+WHO = "model 'iris' v1"
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+
+# What a fake upstream does with one connection: it gets the reader and writer.
+Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def run_call(handler: httpx.MockTransport) -> httpx.Response:
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=handler) as client:
-            return await call(client, "http://iris-v1:8080", OUT, TIMEOUT, "model 'iris' v1")
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    return head + await reader.readexactly(length)
+
+
+def exchange(behaviour: Behaviour, out: Outbound = OUT, total: float = 2.0) -> Answer:
+    """Run one `call` against a loopback server that handles its connection with `behaviour`."""
+
+    async def go() -> Answer:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await behaviour(reader, writer)
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with open_session(UpstreamSettings()) as session:
+                return await call(session, f"http://127.0.0.1:{port}", out, timeouts(total, 1), WHO)
+        finally:
+            server.close()
 
     return asyncio.run(go())
 
 
-def failing(exc: Exception) -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise exc
+def test_the_request_goes_out_as_the_caller_sent_it_with_nothing_invented() -> None:
+    seen: list[bytes] = []
 
-    return httpx.MockTransport(handler)
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await _read_request(reader))
+        writer.write(OK)
+        await writer.drain()
+
+    raw = Outbound("POST", "/v1/models/digits/predict?top=3", (("x-user-id", "7"),), b"\x00\xffPNG")
+    answer = exchange(record, raw)
+    assert (answer.status, answer.body) == (200, b"{}")
+    head, _, body = seen[0].partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    names = {line.split(":")[0].lower() for line in lines[1:]}
+    assert lines[0] == "POST /v1/models/digits/predict?top=3 HTTP/1.1"
+    assert body == b"\x00\xffPNG" and "x-user-id: 7" in lines
+    assert not names & {"content-type", "accept-encoding"}  # no made-up type, no compression
 
 
 def test_credentials_and_hop_by_hop_headers_are_not_forwarded() -> None:
@@ -41,38 +96,85 @@ def test_credentials_and_hop_by_hop_headers_are_not_forwarded() -> None:
 
 
 def test_a_refused_connection_becomes_a_502_naming_the_version() -> None:
+    async def go() -> None:
+        async with open_session(UpstreamSettings()) as session:
+            url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+            await call(session, url, OUT, timeouts(2, 1), WHO)
+
     with pytest.raises(UpstreamError) as caught:
-        run_call(failing(httpx.ConnectError("refused")))
+        asyncio.run(go())
     assert caught.value.status == 502 and caught.value.reason == "connect"
     assert caught.value.message == "model 'iris' v1 is unreachable"
 
 
-def test_a_read_timeout_becomes_a_504() -> None:
+def test_a_listener_that_never_accepts_is_a_connect_failure_not_a_hang() -> None:
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)  # one queued connection fills it; later SYNs are dropped
+        filler = socket.create_connection(full.getsockname(), timeout=1)
+
+        async def go() -> None:
+            async with open_session(UpstreamSettings()) as session:
+                url = f"http://127.0.0.1:{full.getsockname()[1]}"
+                await call(session, url, OUT, timeouts(5, 0.3), WHO)
+
+        with pytest.raises(UpstreamError) as caught:
+            asyncio.run(go())
+        filler.close()
+    assert caught.value.status == 502 and caught.value.reason == "connect"
+    assert caught.value.message == "model 'iris' v1 did not accept a connection"
+
+
+def test_a_silent_upstream_becomes_a_504_after_the_timeout() -> None:
+    async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        await asyncio.sleep(5)
+
     with pytest.raises(UpstreamTimeout) as caught:
-        run_call(failing(httpx.ReadTimeout("slow")))
-    assert caught.value.status == 504 and "within 2s" in caught.value.message
+        exchange(stall, total=0.3)
+    assert caught.value.status == 504 and caught.value.reason == "timeout"
+    assert caught.value.message == "model 'iris' v1 did not answer within 0.3s"
 
 
-def test_a_dropped_connection_is_a_retryable_502() -> None:
+@pytest.mark.parametrize(
+    "reply",
+    [b"", b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"cut', b"not http at all\r\n\r\n"],
+    ids=["closed-before-answering", "truncated-body", "garbage"],
+)
+def test_a_dropped_or_broken_answer_is_a_retryable_502(reply: bytes) -> None:
+    async def break_off(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(reply)
+        await writer.drain()
+
     with pytest.raises(UpstreamError) as caught:
-        run_call(failing(httpx.RemoteProtocolError("closed")))
+        exchange(break_off)
     assert caught.value.status == 502 and caught.value.reason == "disconnect"
+    assert caught.value.message == "model 'iris' v1 dropped the connection"
+
+
+def _answer(status: int, body: bytes, **headers: str) -> Answer:
+    return Answer(status, CIMultiDictProxy(CIMultiDict(headers)), body)
 
 
 def test_the_upstream_answer_is_passed_on_with_the_answering_version() -> None:
-    upstream = httpx.Response(
-        201, json={"ok": True}, headers={"x-request-id": "theirs", "retry-after": "3"}
-    )
-    response = to_response(upstream, {"x-model-version": "v2"}, "iris v2")
+    upstream = _answer(
+        201, b'{"ok": true}', **{"content-type": "application/json", "x-request-id": "theirs"},
+        **{"retry-after": "3", "content-length": "12"},
+    )  # fmt: skip
+    response = to_response(upstream, (("x-model-version", "v2"),), "iris v2")
     assert response.status_code == 201 and json.loads(bytes(response.body)) == {"ok": True}
     assert response.headers["x-model-version"] == "v2"
     assert response.headers["retry-after"] == "3"
+    assert response.headers["content-length"] == "12"  # exactly one, Starlette's own
     assert "x-request-id" not in response.headers  # the gateway's own id is added later
 
 
 def test_a_non_json_server_error_never_reaches_the_caller_as_is() -> None:
-    upstream = httpx.Response(500, text="Traceback (most recent call last): ...")
-    response = to_response(upstream, {"x-model-version": "v1"}, "model 'iris' version 'v1'")
+    upstream = _answer(
+        500, b"Traceback (most recent call last): ...", **{"content-type": "text/plain"}
+    )
+    response = to_response(upstream, (("x-model-version", "v1"),), "model 'iris' version 'v1'")
     assert response.headers["content-type"] == "application/json"
     assert json.loads(bytes(response.body)) == {
         "error": "model 'iris' version 'v1' failed with HTTP 500"

@@ -52,7 +52,7 @@ def test_the_documented_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> N
         ("MODELFLEET_SERVER__PORT", "0"),
         ("MODELFLEET_MAX_BODY_BYTES", "-1"),
         ("MODELFLEET_LOG_LEVEL", "chatty"),
-        ("MODELFLEET_UPSTREAM__MAX_KEEPALIVE_CONNECTIONS", "100000"),
+        ("MODELFLEET_UPSTREAM__MAX_CONNECTIONS", "0"),
     ],
 )
 def test_out_of_range_values_are_refused(
