@@ -35,8 +35,10 @@ class DigitsModel(Model[DigitImage, DigitPrediction], Retrainable):
     Label = Label
     TrainOptions = TrainOptions
 
-    def load(self, path: Path) -> None:
+    def prepare_thread(self) -> None:
         torch.set_num_threads(self.torch_threads)
+
+    def load(self, path: Path) -> None:
         self.net: DigitsNet = load_network(path)
 
     def predict(self, batch: list[DigitImage]) -> list[DigitPrediction]:

@@ -31,19 +31,15 @@ class MiniLMModel(Model[Text, Embedding]):
         ),
     )
 
+    def prepare_thread(self) -> None:
+        # torch's default (one thread per core) oversubscribes a pod's CPU limit and
+        # fights gunicorn's other workers.
+        torch.set_num_threads(self.torch_threads)
+
     def load(self, path: Path) -> None:
-        self._use_torch_threads()
         self.encoder = Encoder(path)
 
-    def _use_torch_threads(self) -> None:
-        # torch's default (one thread per core) oversubscribes a pod's CPU limit and
-        # fights gunicorn's other workers. With the OpenMP backend the count belongs
-        # to the OS thread that sets it, so every thread that runs the model sets it.
-        if torch.get_num_threads() != self.torch_threads:
-            torch.set_num_threads(self.torch_threads)
-
     def predict(self, batch: list[Text]) -> list[Embedding]:
-        self._use_torch_threads()
         encoded = self.encoder.encode([item.text for item in batch])
         return [
             Embedding(embedding=vector.tolist(), tokens=tokens, truncated=truncated)
@@ -54,7 +50,6 @@ class MiniLMModel(Model[Text, Embedding]):
 
     def answer(self, request: AnswerRequest) -> Answer:
         """Rank the context's sentences by cosine similarity to the question."""
-        self._use_torch_threads()
         sentences = split_sentences(request.context)
         encoded = self.encoder.encode([request.question, *sentences])
         # Rows are unit vectors, so the dot product is the cosine similarity.

@@ -4,8 +4,9 @@ Each instance waits in a bounded queue with its own future. One worker task
 takes whatever is queued, up to `max_batch_size`, the moment the model is
 free, so a lone request never waits for a timer and a busy model gets large
 batches; `max_wait_ms` > 0 lets operators trade latency for batch size. The
-model runs in one worker thread, off the event loop, so probes and metrics
-keep answering while it is busy. A full queue fails fast with `Overloaded`.
+model runs in the executor it is given (the service's one model thread), off
+the event loop, so probes and metrics keep answering while it is busy. A full
+queue fails fast with `Overloaded`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -63,6 +64,7 @@ class AdaptiveBatcher(Generic[In, Out]):
         self,
         predict: Callable[[list[In]], Sequence[Out]],
         *,
+        executor: Executor,
         max_batch_size: int,
         max_wait_ms: float,
         max_queue: int,
@@ -74,7 +76,7 @@ class AdaptiveBatcher(Generic[In, Out]):
         self._max_queue = max_queue
         self._observer = observer or BatchObserver()
         self._queue: asyncio.Queue[_Pending[In]] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+        self._executor = executor
         self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -84,7 +86,6 @@ class AdaptiveBatcher(Generic[In, Out]):
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def submit(self, items: Sequence[In]) -> list[Out]:
         """Predict `items` (one request's instances), possibly batched with others."""

@@ -70,6 +70,16 @@ class Model(ABC, Generic[InputT, OutputT]):
     def __init__(self, *, torch_threads: int = 1) -> None:
         self.torch_threads = torch_threads
 
+    def prepare_thread(self) -> None:
+        """Runs first in the model's own thread, before `load`.
+
+        The runtime calls `load`, the warm-up, `predict` and every action from one
+        thread, so model code never runs concurrently with itself (tokenizers and
+        many native libraries are not thread-safe) and per-thread library state is
+        set once: torch models set torch's thread count here, because with OpenMP
+        it belongs to the OS thread that sets it.
+        """
+
     @abstractmethod
     def load(self, path: Path) -> None:
         """Read the verified artifact directory of the version to serve."""

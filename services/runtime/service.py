@@ -11,7 +11,8 @@ import asyncio
 import importlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,14 @@ class ModelService:
         self.output_specs: list[TensorSpec] = specs_for(model.Output)
         self._ready = asyncio.Event()
         self._loader: asyncio.Task[None] | None = None
+        # All model code runs in this one thread: see Model.prepare_thread.
+        self._model_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="model", initializer=model.prepare_thread
+        )
         batching = settings.batching
         self.batcher: AdaptiveBatcher[BaseModel, BaseModel] = AdaptiveBatcher(
             model.predict,
+            executor=self._model_thread,
             max_batch_size=batching.max_batch_size,
             max_wait_ms=batching.max_wait_ms,
             max_queue=batching.max_queue,
@@ -83,11 +89,15 @@ class ModelService:
         if self._loader is not None:
             self._loader.cancel()
         await self.batcher.stop()
+        self._model_thread.shutdown(wait=False, cancel_futures=True)
+
+    async def _in_model_thread(self, call: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._model_thread, call, *args)
 
     async def _load(self) -> None:
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(self._load_and_warm)
+            await self._in_model_thread(self._load_and_warm)
         except Exception as exc:  # any failure keeps the version unready, with the reason
             self.failure = f"{type(exc).__name__}: {exc}"
             logger.error("%s %s will never become ready: %s", self.name, self.version, self.failure)
@@ -130,7 +140,8 @@ class ModelService:
 
     async def run_action(self, action: Action, request: BaseModel) -> BaseModel:
         self.require_ready()
-        return await asyncio.to_thread(self.model.action(action), request)
+        answer: BaseModel = await self._in_model_thread(self.model.action(action), request)
+        return answer
 
     def metadata(self) -> dict[str, Any]:
         return {

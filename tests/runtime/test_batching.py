@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,16 @@ def run(scenario: Awaitable[Any]) -> Any:
 @asynccontextmanager
 async def running(model: GatedModel, **options: Any) -> AsyncIterator[AdaptiveBatcher[int, int]]:
     settings = {"max_batch_size": 4, "max_wait_ms": 0, "max_queue": 64} | options
-    batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(model, **settings)
-    await batcher.start()
-    try:
-        yield batcher
-    finally:
-        await batcher.stop()
+    with ThreadPoolExecutor(1) as model_thread:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(
+            model, executor=model_thread, **settings
+        )
+        await batcher.start()
+        try:
+            yield batcher
+        finally:
+            await batcher.stop()
+            model.gate.set()  # a test that left the model busy must not block the shutdown
 
 
 async def busy(model: GatedModel, batcher: AdaptiveBatcher[int, int]) -> asyncio.Task[list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -14,7 +15,7 @@ from services.iris import Model as IrisModel
 from services.iris.schemas import FEATURES, IrisFeatures
 from services.runtime.registry import Registry
 from tests.conftest import ServeModel
-from tests.processes import Server
+from tests.processes import Server, wait_until
 
 ROWS = [dict(zip(FEATURES, map(float, row), strict=True)) for row in load_iris().data]
 
@@ -298,6 +299,11 @@ def test_responses_carry_request_and_trace_ids(client: httpx.Client) -> None:
 
 def test_service_logs_are_json_with_the_request_id(client: httpx.Client, service: Server) -> None:
     client.post("/v1/models/iris/predict", json=GOOD, headers={"X-Request-Id": "log-check-1"})
-    lines = [json.loads(line) for line in service.output().splitlines() if line.startswith("{")]
-    access = [entry for entry in lines if entry.get("request_id") == "log-check-1"]
-    assert access and access[0]["status"] == 200 and access[0]["trace_id"]
+
+    def access() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in service.output().splitlines() if line.startswith("{")]
+        return [entry for entry in lines if entry.get("request_id") == "log-check-1"]
+
+    # The access line is written after the answer went out, so it may land a moment later.
+    wait_until(lambda: bool(access()), 10, "the access log line of request log-check-1")
+    assert access()[0]["status"] == 200 and access()[0]["trace_id"]

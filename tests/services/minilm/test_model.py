@@ -21,14 +21,14 @@ def model(registry_root: Path) -> Model:
     return loaded
 
 
-def test_the_thread_running_the_model_uses_the_configured_torch_threads(model: Model) -> None:
+def test_the_prepared_model_thread_uses_the_configured_torch_threads(model: Model) -> None:
     def threads_while_predicting() -> int:
-        torch.set_num_threads(2)  # what a thread that started before load() may carry
         model.predict([Text(text="hello")])
         return torch.get_num_threads()
 
-    with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(threads_while_predicting).result() == 1
+    # torch's default is one thread per core; the model was built with torch_threads=1.
+    with ThreadPoolExecutor(1, initializer=model.prepare_thread) as model_thread:
+        assert model_thread.submit(threads_while_predicting).result() == 1
 
 
 def test_a_one_sentence_context_answers_with_no_runners_up(model: Model) -> None:

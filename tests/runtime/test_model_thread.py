@@ -1,0 +1,97 @@
+"""All model code runs in one thread, prepared before `load`: never concurrently with itself."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pydantic import ConfigDict
+
+from services.runtime.app import create_app
+from services.runtime.model import Action, Model, Schema
+from services.runtime.registry import Registry
+from services.runtime.settings import RuntimeSettings
+from tests.runtime.test_readiness import wait_for
+
+
+class Number(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"x": 1.0}]})
+    x: float
+
+
+class Scaled(Schema):
+    y: float
+
+
+class ThreadRecorder(Model[Number, Scaled]):
+    """Records which thread runs each call and whether two calls ever overlapped."""
+
+    name = "threads"
+    framework = "test"
+    Input = Number
+    Output = Scaled
+    actions = (
+        Action(path="triple", request=Number, response=Scaled, method="triple", summary="x * 3"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+        self.overlaps = 0
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def _run(self, what: str) -> None:
+        with self._lock:
+            self.calls.append((what, threading.get_ident()))
+            self._running += 1
+            self.overlaps += self._running > 1
+        time.sleep(0.002)  # long enough for a second thread to walk in, if there were one
+        with self._lock:
+            self._running -= 1
+
+    def prepare_thread(self) -> None:
+        self._run("prepare")
+
+    def load(self, path: Path) -> None:
+        self._run("load")
+
+    def predict(self, batch: list[Number]) -> list[Scaled]:
+        self._run("predict")
+        return [Scaled(y=2 * item.x) for item in batch]
+
+    def triple(self, request: Number) -> Scaled:
+        self._run("triple")
+        return Scaled(y=3 * request.x)
+
+
+def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
+    tmp_path: Path,
+) -> None:
+    registry = Registry(tmp_path)
+    with registry.staging("threads") as staged:
+        (staged / "weights").write_text("w")
+        registry.publish("threads", staged, framework="test")
+    model = ThreadRecorder()
+    settings = RuntimeSettings(model="threads", version="v1", registry=tmp_path)
+    with TestClient(create_app(settings, model)) as client:
+        wait_for(lambda: client.get("/readyz").status_code == 200)
+
+        def ask(i: int) -> float:
+            action = "triple" if i % 2 else "predict"
+            response = client.post(f"/v1/models/threads/{action}", json={"x": i})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            return float(body["y"] if action == "triple" else body["predictions"][0]["y"])
+
+        with ThreadPoolExecutor(8) as callers:
+            answers = list(callers.map(ask, range(40)))
+    assert answers == [i * (3 if i % 2 else 2) for i in range(40)]
+    whats = [what for what, _ in model.calls]
+    assert whats[:3] == ["prepare", "load", "predict"]  # prepared, loaded, warmed up, in order
+    assert {"predict", "triple"} <= set(whats[3:]) and whats.count("prepare") == 1
+    assert len({thread for _, thread in model.calls}) == 1
+    assert model.overlaps == 0
