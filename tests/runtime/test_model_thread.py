@@ -8,33 +8,23 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from pydantic import ConfigDict
 
 from services.runtime.app import create_app
-from services.runtime.model import Action, Model, Schema
+from services.runtime.model import Action, Model
 from services.runtime.registry import Registry
 from services.runtime.settings import RuntimeSettings
-from tests.runtime.test_readiness import wait_for
+from tests.runtime.test_readiness import Doubled, Number, wait_for
 
 
-class Number(Schema):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"x": 1.0}]})
-    x: float
-
-
-class Scaled(Schema):
-    y: float
-
-
-class ThreadRecorder(Model[Number, Scaled]):
+class ThreadRecorder(Model[Number, Doubled]):
     """Records which thread runs each call and whether two calls ever overlapped."""
 
     name = "threads"
     framework = "test"
     Input = Number
-    Output = Scaled
+    Output = Doubled
     actions = (
-        Action(path="triple", request=Number, response=Scaled, method="triple", summary="x * 3"),
+        Action(path="double", request=Number, response=Doubled, method="double", summary="x * 2"),
     )
 
     def __init__(self) -> None:
@@ -59,13 +49,13 @@ class ThreadRecorder(Model[Number, Scaled]):
     def load(self, path: Path) -> None:
         self._run("load")
 
-    def predict(self, batch: list[Number]) -> list[Scaled]:
+    def predict(self, batch: list[Number]) -> list[Doubled]:
         self._run("predict")
-        return [Scaled(y=2 * item.x) for item in batch]
+        return [Doubled(y=2 * item.x) for item in batch]
 
-    def triple(self, request: Number) -> Scaled:
-        self._run("triple")
-        return Scaled(y=3 * request.x)
+    def double(self, request: Number) -> Doubled:
+        self._run("double")
+        return Doubled(y=2 * request.x)
 
 
 def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
@@ -81,17 +71,17 @@ def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
         wait_for(lambda: client.get("/readyz").status_code == 200)
 
         def ask(i: int) -> float:
-            action = "triple" if i % 2 else "predict"
+            action = "double" if i % 2 else "predict"
             response = client.post(f"/v1/models/threads/{action}", json={"x": i})
             assert response.status_code == 200, response.text
             body = response.json()
-            return float(body["y"] if action == "triple" else body["predictions"][0]["y"])
+            return float(body["y"] if action == "double" else body["predictions"][0]["y"])
 
         with ThreadPoolExecutor(8) as callers:
             answers = list(callers.map(ask, range(40)))
-    assert answers == [i * (3 if i % 2 else 2) for i in range(40)]
+    assert answers == [2 * i for i in range(40)]
     whats = [what for what, _ in model.calls]
     assert whats[:3] == ["prepare", "load", "predict"]  # prepared, loaded, warmed up, in order
-    assert {"predict", "triple"} <= set(whats[3:]) and whats.count("prepare") == 1
+    assert {"predict", "double"} <= set(whats[3:]) and whats.count("prepare") == 1
     assert len({thread for _, thread in model.calls}) == 1
     assert model.overlaps == 0
