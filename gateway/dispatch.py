@@ -20,7 +20,16 @@ from starlette.responses import Response
 from .body import read_body
 from .errors import BadRequest, UpstreamError
 from .fleet import Fleet, Snapshot
-from .proxy import REQUEST_DROP, Answer, Outbound, call, forwardable, timeouts, to_response
+from .proxy import (
+    REQUEST_DROP,
+    Answer,
+    Outbound,
+    call,
+    forwardable,
+    outbound_headers,
+    timeouts,
+    to_response,
+)
 from .routes import ModelRoute
 from .routing import Ask, Choice, choose, pool
 from .settings import GatewaySettings
@@ -70,7 +79,7 @@ class Dispatcher:
         if target.shadowable and code == 200:
             self._maybe_shadow(target.model, route, choice, out, outcome.body)
         who = f"model {target.model!r} version {choice.version!r}"
-        return to_response(outcome, (("x-model-version", choice.version),), who)
+        return to_response(outcome, ((b"x-model-version", choice.version.encode()),), who)
 
     async def _exchange(
         self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
@@ -167,11 +176,12 @@ def _ask(request: Request, route: ModelRoute, target: Target) -> Ask:
 
 def _headers(request: Request) -> tuple[tuple[str, str], ...]:
     """Caller headers minus hop-by-hop and credentials, plus the request id and client."""
-    headers = forwardable(request.headers.items(), REQUEST_DROP | {"x-request-id"})
-    headers.append(("x-request-id", request.state.request_id))
+    own = {b"x-request-id", b"x-forwarded-for"}
+    headers = forwardable(request.headers.raw, REQUEST_DROP | own)
+    headers.append((b"x-request-id", request.state.request_id.encode()))
     client = request.client.host if request.client else None
     if client:
         prior = request.headers.get("x-forwarded-for")
-        headers = [(k, v) for k, v in headers if k != "x-forwarded-for"]
-        headers.append(("x-forwarded-for", f"{prior}, {client}" if prior else client))
-    return tuple(headers)
+        chain = f"{prior}, {client}" if prior else client
+        headers.append((b"x-forwarded-for", chain.encode("latin-1")))
+    return outbound_headers(headers)

@@ -16,45 +16,56 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
-from multidict import CIMultiDictProxy
 from starlette.responses import Response
 
-from .errors import UpstreamError, UpstreamTimeout
+from .errors import BadRequest, UpstreamError, UpstreamTimeout
 from .settings import UpstreamSettings
 
-__all__ = ["Answer", "Outbound", "call", "forwardable", "open_session", "timeouts", "to_response"]
+__all__ = [
+    "Answer",
+    "Outbound",
+    "call",
+    "forwardable",
+    "open_session",
+    "outbound_headers",
+    "timeouts",
+    "to_response",
+]
+
+# Headers travel as the raw bytes of the wire, so the gateway never re-encodes them.
+RawHeader = tuple[bytes, bytes]
 
 # RFC 9110 7.6.1 hop-by-hop fields, never forwarded in either direction.
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "proxy-connection",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"proxy-connection",
     }
 )
 # Credentials stay at the gateway; the client sets the length and asks for no encoding.
 REQUEST_DROP = HOP_BY_HOP | {
-    "host",
-    "content-length",
-    "authorization",
-    "x-api-key",
-    "accept-encoding",
-    "cookie",
+    b"host",
+    b"content-length",
+    b"authorization",
+    b"x-api-key",
+    b"accept-encoding",
+    b"cookie",
 }
 # The body is handed over decoded, so the upstream's length and encoding no longer
 # apply; the request id is the gateway's to set (the middleware adds it to every answer).
 RESPONSE_DROP = HOP_BY_HOP | {
-    "content-length",
-    "content-encoding",
-    "date",
-    "server",
-    "x-request-id",
+    b"content-length",
+    b"content-encoding",
+    b"date",
+    b"server",
+    b"x-request-id",
 }
 # What aiohttp would add on its own: a made-up content type on a body the caller
 # sent without one, and a compression offer the gateway does not want.
@@ -63,7 +74,11 @@ NO_AUTO_HEADERS = ("Content-Type", "Accept-Encoding")
 
 @dataclass(frozen=True)
 class Outbound:
-    """A request to send to one version: path (with query), headers, raw body."""
+    """A request to send to one version: path (with query), headers, raw body.
+
+    Header values are text because that is what aiohttp sends (as UTF-8): the
+    caller's bytes decoded as UTF-8 (`outbound_headers`), so they go out unchanged.
+    """
 
     method: str
     path: str
@@ -76,12 +91,12 @@ class Answer:
     """An upstream's whole answer, read before the connection went back to the pool."""
 
     status: int
-    headers: CIMultiDictProxy[str]
+    headers: tuple[RawHeader, ...]
     body: bytes
 
     @property
     def is_json(self) -> bool:
-        return "json" in self.headers.get("content-type", "")
+        return any(k.lower() == b"content-type" and b"json" in v for k, v in self.headers)
 
 
 def open_session(
@@ -107,11 +122,25 @@ def timeouts(total: float, connect: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
 
 
-def forwardable(headers: Iterable[tuple[str, str]], drop: frozenset[str]) -> list[tuple[str, str]]:
+def forwardable(headers: Iterable[RawHeader], drop: frozenset[bytes]) -> list[RawHeader]:
     """Headers minus `drop` and whatever a `Connection` header names as hop-by-hop."""
     pairs = [(k.lower(), v) for k, v in headers]
-    named = {t.strip() for k, v in pairs if k == "connection" for t in v.lower().split(",")}
+    named = {t.strip() for k, v in pairs if k == b"connection" for t in v.lower().split(b",")}
     return [(k, v) for k, v in pairs if k not in drop and k not in named]
+
+
+def outbound_headers(headers: Iterable[RawHeader]) -> tuple[tuple[str, str], ...]:
+    """Raw caller headers as aiohttp takes them; a value that is not UTF-8 is refused
+    (aiohttp sends text as UTF-8, so other bytes could not be forwarded as they came)."""
+    texts = []
+    for name, value in headers:
+        try:
+            texts.append((name.decode("latin-1"), value.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise BadRequest(
+                f"header {name.decode('latin-1')!r} is neither ASCII nor UTF-8"
+            ) from None
+    return tuple(texts)
 
 
 async def call(
@@ -131,7 +160,7 @@ async def call(
             timeout=timeout,
             allow_redirects=False,
         ) as response:
-            return Answer(response.status, response.headers, await response.read())
+            return Answer(response.status, response.raw_headers, await response.read())
     except aiohttp.ConnectionTimeoutError as exc:
         raise UpstreamError(f"{who} did not accept a connection", reason="connect") from exc
     except TimeoutError as exc:  # aiohttp's read timeouts subclass it too
@@ -144,15 +173,15 @@ async def call(
         raise UpstreamError(f"{who} dropped the connection", reason="disconnect") from exc
 
 
-def to_response(upstream: Answer, extra: Sequence[tuple[str, str]], who: str) -> Response:
+def to_response(upstream: Answer, extra: Sequence[RawHeader], who: str) -> Response:
     """The caller's response; a non-JSON 5xx body (a crash page) is replaced by JSON."""
     drop = RESPONSE_DROP | {k for k, _ in extra}
-    pairs = forwardable(upstream.headers.items(), drop) + list(extra)
+    pairs = forwardable(upstream.headers, drop) + list(extra)
     body = upstream.body
     if upstream.status >= 500 and not upstream.is_json:
         body = json.dumps({"error": f"{who} failed with HTTP {upstream.status}"}).encode()
-        pairs = [(k, v) for k, v in pairs if k != "content-type"]
-        pairs.append(("content-type", "application/json"))
+        pairs = [(k, v) for k, v in pairs if k != b"content-type"]
+        pairs.append((b"content-type", b"application/json"))
     response = Response(content=body, status_code=upstream.status)
-    response.raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs)
+    response.raw_headers.extend(pairs)
     return response

@@ -43,6 +43,16 @@ def test_answers_name_the_version_and_carry_the_callers_request_id(gateway: Gate
     assert upstream_saw["traceparent"] == TRACEPARENT
 
 
+def test_header_bytes_reach_the_version_unchanged_or_get_a_clear_400(gateway: Gateway) -> None:
+    url = f"{gateway.url}/models/iris/predict"
+    utf8 = httpx.post(url, json={}, headers={"X-User-Id": "zoë".encode()})
+    # The upstream decodes header bytes as latin-1 (as Starlette does), so compare bytes.
+    assert utf8.json()["headers"]["x-user-id"].encode("latin-1") == "zoë".encode()
+    latin1 = httpx.post(url, json={}, headers={"X-User-Id": "zoë".encode("latin-1")})
+    assert latin1.status_code == 400
+    assert latin1.json() == {"error": "header 'x-user-id' is neither ASCII nor UTF-8"}
+
+
 def test_a_request_id_is_made_up_when_missing_or_unsafe(gateway: Gateway) -> None:
     for headers in ({}, {"X-Request-Id": "bad id\twith spaces"}):
         response = httpx.post(f"{gateway.url}/models/iris/predict", json={}, headers=headers)

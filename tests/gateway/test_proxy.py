@@ -8,9 +8,8 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.errors import UpstreamError, UpstreamTimeout
+from gateway.errors import BadRequest, UpstreamError, UpstreamTimeout
 from gateway.proxy import (
     REQUEST_DROP,
     Answer,
@@ -18,6 +17,7 @@ from gateway.proxy import (
     call,
     forwardable,
     open_session,
+    outbound_headers,
     timeouts,
     to_response,
 )
@@ -74,25 +74,35 @@ def test_the_request_goes_out_as_the_caller_sent_it_with_nothing_invented() -> N
         writer.write(OK)
         await writer.drain()
 
-    raw = Outbound("POST", "/v1/models/digits/predict?top=3", (("x-user-id", "7"),), b"\x00\xffPNG")
+    user = "zoë-7".encode()  # a UTF-8 header value must reach the service byte for byte
+    headers = outbound_headers([(b"x-user-id", user)])
+    raw = Outbound("POST", "/v1/models/digits/predict?top=3", headers, b"\x00\xffPNG")
     answer = exchange(record, raw)
     assert (answer.status, answer.body) == (200, b"{}")
     head, _, body = seen[0].partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    names = {line.split(":")[0].lower() for line in lines[1:]}
-    assert lines[0] == "POST /v1/models/digits/predict?top=3 HTTP/1.1"
-    assert body == b"\x00\xffPNG" and "x-user-id: 7" in lines
-    assert not names & {"content-type", "accept-encoding"}  # no made-up type, no compression
+    lines = head.split(b"\r\n")
+    names = {line.split(b":")[0].lower() for line in lines[1:]}
+    assert lines[0] == b"POST /v1/models/digits/predict?top=3 HTTP/1.1"
+    assert body == b"\x00\xffPNG" and b"x-user-id: " + user in lines
+    assert not names & {b"content-type", b"accept-encoding"}  # no made-up type, no compression
+
+
+def test_a_header_value_that_is_not_utf8_is_a_clear_400() -> None:
+    with pytest.raises(BadRequest) as caught:
+        outbound_headers([(b"x-user-id", "zoë".encode("latin-1"))])
+    assert caught.value.status == 400
+    assert caught.value.message == "header 'x-user-id' is neither ASCII nor UTF-8"
 
 
 def test_credentials_and_hop_by_hop_headers_are_not_forwarded() -> None:
     headers = [
-        ("Authorization", "Bearer secret"), ("X-API-Key", "secret"), ("Connection", "x-private"),
-        ("X-Private", "1"), ("Keep-Alive", "5"), ("Content-Type", "application/json"),
-        ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        (b"Authorization", b"Bearer secret"), (b"X-API-Key", b"secret"),
+        (b"Connection", b"x-private"), (b"X-Private", b"1"), (b"Keep-Alive", b"5"),
+        (b"Content-Type", b"application/json"),
+        (b"traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
     ]  # fmt: skip
     kept = dict(forwardable(headers, REQUEST_DROP))
-    assert kept == {"content-type": "application/json", "traceparent": headers[-1][1]}
+    assert kept == {b"content-type": b"application/json", b"traceparent": headers[-1][1]}
 
 
 def test_a_refused_connection_becomes_a_502_naming_the_version() -> None:
@@ -153,28 +163,23 @@ def test_a_dropped_or_broken_answer_is_a_retryable_502(reply: bytes) -> None:
     assert caught.value.message == "model 'iris' v1 dropped the connection"
 
 
-def _answer(status: int, body: bytes, **headers: str) -> Answer:
-    return Answer(status, CIMultiDictProxy(CIMultiDict(headers)), body)
-
-
 def test_the_upstream_answer_is_passed_on_with_the_answering_version() -> None:
-    upstream = _answer(
-        201, b'{"ok": true}', **{"content-type": "application/json", "x-request-id": "theirs"},
-        **{"retry-after": "3", "content-length": "12"},
-    )  # fmt: skip
-    response = to_response(upstream, (("x-model-version", "v2"),), "iris v2")
+    upstream = Answer(201, (
+        (b"Content-Type", b"application/json"), (b"X-Request-Id", b"theirs"),
+        (b"Retry-After", b"3"), (b"Content-Length", b"12"), (b"X-Note", "zoë".encode()),
+    ), b'{"ok": true}')  # fmt: skip
+    response = to_response(upstream, ((b"x-model-version", b"v2"),), "iris v2")
     assert response.status_code == 201 and json.loads(bytes(response.body)) == {"ok": True}
     assert response.headers["x-model-version"] == "v2"
     assert response.headers["retry-after"] == "3"
     assert response.headers["content-length"] == "12"  # exactly one, Starlette's own
     assert "x-request-id" not in response.headers  # the gateway's own id is added later
+    assert (b"x-note", "zoë".encode()) in response.raw_headers  # bytes passed on unchanged
 
 
 def test_a_non_json_server_error_never_reaches_the_caller_as_is() -> None:
-    upstream = _answer(
-        500, b"Traceback (most recent call last): ...", **{"content-type": "text/plain"}
-    )
-    response = to_response(upstream, (("x-model-version", "v1"),), "model 'iris' version 'v1'")
+    upstream = Answer(500, ((b"content-type", b"text/plain"),), b"Traceback (most recent ...")
+    response = to_response(upstream, ((b"x-model-version", b"v1"),), "model 'iris' version 'v1'")
     assert response.headers["content-type"] == "application/json"
     assert json.loads(bytes(response.body)) == {
         "error": "model 'iris' version 'v1' failed with HTTP 500"
