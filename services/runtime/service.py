@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from threadpoolctl import threadpool_limits
 
 from .batching import AdaptiveBatcher
 from .errors import ModelNotFound, NotReady, VersionNotFound
@@ -40,6 +41,17 @@ def model_class(name: str) -> type[Model[Any, Any]]:
     return cls
 
 
+def _prepare_model_thread(model: Model[Any, Any]) -> None:
+    """Cap the native thread pools, then let the model prepare its thread.
+
+    OpenMP and BLAS pools (scikit-learn's boosted trees, numpy) default to every
+    core of the node, not the pod's share; on a busy machine their threads wait on
+    each other for seconds. The OpenMP cap is per calling thread, hence here.
+    """
+    threadpool_limits(limits=model.torch_threads)
+    model.prepare_thread()
+
+
 class ModelService:
     def __init__(self, settings: RuntimeSettings, model: Model[Any, Any]) -> None:
         self.settings = settings
@@ -56,8 +68,9 @@ class ModelService:
         self._loader: asyncio.Task[None] | None = None
         # All model code runs in this one thread: see Model.prepare_thread.
         self._model_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="model", initializer=model.prepare_thread
-        )
+            max_workers=1, thread_name_prefix="model", initializer=_prepare_model_thread,
+            initargs=(model,),
+        )  # fmt: skip
         batching = settings.batching
         self.batcher: AdaptiveBatcher[BaseModel, BaseModel] = AdaptiveBatcher(
             model.predict,

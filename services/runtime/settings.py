@@ -71,7 +71,8 @@ class RuntimeSettings(BaseSettings):
     batching: BatchingSettings = BatchingSettings()
     training: TrainingSettings = TrainingSettings()
     torch_threads: int = Field(1, ge=1, le=64)
-    """Intra-op threads for torch models (set explicitly: torch's default oversubscribes)."""
+    """Threads one model call may use: torch's intra-op threads and the OpenMP and BLAS
+    pools, capped in the model thread (their defaults, one per node core, oversubscribe)."""
     max_body_bytes: int = Field(1_048_576, ge=1024)
     """Requests with a larger body are refused with 413 before they are parsed."""
     max_instances: int = Field(256, ge=1)

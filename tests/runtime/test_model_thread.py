@@ -7,7 +7,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info
 
 from services.runtime.app import create_app
 from services.runtime.model import Action, Model
@@ -30,6 +32,7 @@ class ThreadRecorder(Model[Number, Doubled]):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[tuple[str, int]] = []
+        self.pools: list[tuple[str, int]] = []
         self.overlaps = 0
         self._running = 0
         self._lock = threading.Lock()
@@ -51,7 +54,9 @@ class ThreadRecorder(Model[Number, Doubled]):
 
     def predict(self, batch: list[Number]) -> list[Doubled]:
         self._run("predict")
-        return [Doubled(y=2 * item.x) for item in batch]
+        self.pools = [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
+        doubled = np.array([item.x for item in batch]) * 2  # numpy brings its BLAS pool
+        return [Doubled(y=float(y)) for y in doubled]
 
     def double(self, request: Number) -> Doubled:
         self._run("double")
@@ -85,3 +90,5 @@ def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
     assert {"predict", "double"} <= set(whats[3:]) and whats.count("prepare") == 1
     assert len({thread for _, thread in model.calls}) == 1
     assert model.overlaps == 0
+    # numpy's BLAS (and OpenMP, where loaded) would use every core; the model thread caps them.
+    assert model.pools and all(threads == model.torch_threads == 1 for _, threads in model.pools)
