@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,12 @@ __all__ = [
     "all_ready",
     "free_port",
     "launch",
+    "launch_stack",
     "marked_processes",
     "python_module",
     "start_server",
     "stop_server",
+    "stop_stack",
     "wait_ready",
     "wait_until",
 ]
@@ -138,6 +141,28 @@ def _signal_group(server: Server, sig: int) -> None:
 
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
+
+
+def launch_stack(
+    folder: Path, values: Path, registry: Path, *options: str, env: Mapping[str, str] = {}
+) -> tuple[Server, str]:
+    """`modelfleet up` on `values`, writing under `folder`; its children all carry the
+    returned marker (see `marked_processes`), so none can outlive the test unseen."""
+    port, marker = free_port(), uuid.uuid4().hex
+    argv = python_module(
+        "services.runtime.cli", "up", "--values", str(values), "--registry", str(registry),
+        "--port", str(port), "--state-dir", str(folder / "state"), *options,
+    )  # fmt: skip
+    server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker, **env}, port=port)
+    return server, marker
+
+
+def stop_stack(server: Server, marker: str, timeout: float = 15.0) -> None:
+    """Stop a stack; SIGKILL any child it failed to stop itself."""
+    stop_server(server, timeout=timeout)
+    for pid in marked_processes(marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def marked_processes(marker: str) -> list[int]:

@@ -74,10 +74,12 @@ class Model(ABC, Generic[InputT, OutputT]):
         """Runs first in the model's own thread, before `load`.
 
         The runtime calls `load`, the warm-up, `predict` and every action from one
-        thread, so model code never runs concurrently with itself (tokenizers and
+        thread, so these never run concurrently with each other (tokenizers and
         many native libraries are not thread-safe) and per-thread library state is
         set once: torch models set torch's thread count here, because with OpenMP
-        it belongs to the OS thread that sets it.
+        it belongs to the OS thread that sets it. `preprocess` is the exception: it
+        decodes uploads in a worker pool, beside inference, so it must not touch
+        state that `load` or `predict` change.
         """
 
     @abstractmethod
@@ -89,7 +91,10 @@ class Model(ABC, Generic[InputT, OutputT]):
         """One output per input, in order. Called with 1..max_batch_size inputs."""
 
     def preprocess(self, payload: bytes, media_type: str) -> InputT:
-        """Turn one raw upload into a validated input (raise Unprocessable if you can't)."""
+        """Turn one raw upload into a validated input (raise Unprocessable if you can't).
+
+        Runs in a worker pool, possibly for several uploads at once and beside
+        `predict`: decode from `payload` alone, without model state."""
         raise TypeError(f"{self.name} declares no raw_media_types, so it takes no raw payloads")
 
     def warmup_inputs(self) -> list[InputT]:

@@ -6,12 +6,9 @@ shadow agreement, values edits under load, and finally Ctrl-C with nothing left.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,13 +20,11 @@ import yaml
 
 from tests.charts.helm import ROOT
 from tests.processes import (
-    STACK_MARKER,
     Server,
     all_ready,
-    free_port,
-    launch,
+    launch_stack,
     marked_processes,
-    stop_server,
+    stop_stack,
     wait_until,
 )
 from tests.tools import require_tool
@@ -65,19 +60,13 @@ def start_stack(folder: Path, registry: Path) -> Stack:
     shipped["models"] = {"iris": shipped["models"]["iris"]}
     values = folder / "values.yaml"
     values.write_text(yaml.safe_dump(shipped, sort_keys=False))
-    port, marker = free_port(), uuid.uuid4().hex
-    argv = [sys.executable, "-m", "services.runtime.cli", "up", "--values", str(values),
-            "--registry", str(registry), "--port", str(port),
-            "--state-dir", str(folder / "state")]  # fmt: skip
-    server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker}, port=port)
+    server, marker = launch_stack(folder, values, registry)
     return Stack(server, values, marker)
 
 
 def kill_leftovers(stack: Stack) -> None:
     """Teardown after a failed test: nothing of a stack may outlive the module."""
-    stop_server(stack.server)
-    for pid in marked_processes(stack.marker):
-        os.kill(pid, signal.SIGKILL)
+    stop_stack(stack.server, stack.marker)
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import signal
-import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +26,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.observability.panels import PanelQuery, dashboards, panel_queries
 from tests.processes import (
-    STACK_MARKER,
     Server,
     all_ready,
     free_port,
-    launch,
-    marked_processes,
-    stop_server,
+    launch_stack,
+    stop_stack,
     wait_until,
 )
 from tests.tools import require_tool
@@ -137,17 +132,14 @@ def drive_traffic(gateway: str) -> None:
 def observed(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Observed]:
     require_tool("prometheus")
     folder = tmp_path_factory.mktemp("observed")
-    (folder / "values.yaml").write_text(yaml.safe_dump(fleet_values(registry_root)))
-    port, prom_port, marker = free_port(), free_port(), uuid.uuid4().hex
-    argv = [sys.executable, "-m", "services.runtime.cli", "up",
-            "--values", str(folder / "values.yaml"), "--registry", str(registry_root),
-            "--port", str(port), "--state-dir", str(folder / "state"),
-            "--observe", "--prometheus-port", str(prom_port)]  # fmt: skip
-    env = {
-        STACK_MARKER: marker,
-        "PATH": f"{Path(require_tool('prometheus')).parent}:{os.environ['PATH']}",
-    }
-    stack = launch("stack", lambda _: argv, folder, env, port=port)
+    values = folder / "values.yaml"
+    values.write_text(yaml.safe_dump(fleet_values(registry_root)))
+    prom_port = free_port()
+    path = f"{Path(require_tool('prometheus')).parent}:{os.environ['PATH']}"
+    stack, marker = launch_stack(
+        folder, values, registry_root, "--observe", "--prometheus-port", str(prom_port),
+        env={"PATH": path},
+    )  # fmt: skip
     try:
         wait_until(lambda: "modelfleet is up" in stack.output(), 240, "the stack", step=0.5)
         wait_until(lambda: all_ready(stack.url), 30, "every version ready")
@@ -161,9 +153,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> I
         )
         yield running
     finally:
-        stop_server(stack, timeout=40)
-        for pid in marked_processes(marker):  # only when the stack failed to stop its children
-            os.kill(pid, signal.SIGKILL)
+        stop_stack(stack, marker, timeout=40)
 
 
 def exported_total(urls: list[str], metric: str) -> float:
