@@ -24,6 +24,7 @@ __all__ = [
     "STACK_MARKER",
     "Server",
     "all_ready",
+    "child_pids",
     "free_port",
     "launch",
     "launch_stack",
@@ -82,6 +83,12 @@ def _answers(server: Server, path: str) -> bool:
         return httpx.get(server.url + path, timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def child_pids(parent: int) -> list[int]:
+    """The live children of `parent`: a gunicorn master's workers."""
+    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
 
 
 def launch(

@@ -73,16 +73,21 @@ def _add_probes(app: FastAPI, service: ModelService) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["probes"], summary="Readiness: model loaded and warmed")
+    @app.get(
+        "/readyz",
+        tags=["probes"],
+        summary="Readiness: every worker loaded and warmed the model",
+    )
     async def readyz() -> JSONResponse:
+        reason = service.unready_reason()
         body: dict[str, Any] = {
-            "ready": service.ready,
+            "ready": reason is None,
             "model": service.name,
             "version": service.version,
         }
-        if service.ready:
+        if reason is None:
             return JSONResponse(body)
-        body["reason"] = "draining" if service.draining else service.failure or "loading"
+        body["reason"] = reason
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.get("/metrics", tags=["probes"], summary="Prometheus metrics of all workers")

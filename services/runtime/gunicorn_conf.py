@@ -4,22 +4,27 @@
 
 The Prometheus multiprocess directory is made fresh here, in the master and
 before any worker exists, so no worker ever imports prometheus_client without
-it and no sample survives from an earlier run.
+it and no sample survives from an earlier run. So is the directory where ready
+workers leave their markers (see `services.runtime.workers`).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
+from services.runtime import workers as ready_workers
 from services.runtime.logs import logging_config
 from services.runtime.settings import RuntimeSettings
 
 _settings = RuntimeSettings()  # type: ignore[call-arg]
 _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
-    prefix=f"modelfleet-{_settings.model}-{_settings.version}-", dir=_settings.metrics_dir
+_prefix = f"modelfleet-{_settings.model}-{_settings.version}-"
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_prefix, dir=_settings.metrics_dir)
+os.environ[ready_workers.DIRECTORY_ENV] = tempfile.mkdtemp(
+    prefix=f"{_prefix}ready-", dir=_settings.metrics_dir
 )
 
 bind = f"{_settings.server.host}:{_settings.server.port}"
@@ -38,8 +43,19 @@ proc_name = f"modelfleet-{_settings.model}-{_settings.version}"
 preload_app = False
 
 
+def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None:
+    # At start-up and on TTIN/TTOU: the count every worker's readiness compares with.
+    ready_workers.set_count(_ready_dir(), new_value)
+
+
 def child_exit(server: Any, worker: Any) -> None:
-    # Drops the dead worker's live gauges (in-flight, readiness) from /metrics.
+    # Drops the dead worker's live gauges (in-flight, readiness) from /metrics,
+    # and its ready marker, so the server is unready until its successor loads.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+    ready_workers.forget(_ready_dir(), worker.pid)
+
+
+def _ready_dir() -> Path:
+    return Path(os.environ[ready_workers.DIRECTORY_ENV])

@@ -59,7 +59,7 @@ def oip_router() -> APIRouter:
 
     @router.get("/health/ready", name="v2_ready")
     async def ready(service: Service) -> Response:
-        return Response(status_code=200 if service.ready else 400)
+        return Response(status_code=200 if service.unready_reason() is None else 400)
 
     _model_routes(router, "/models/{name}", "", check_model)
     _model_routes(router, "/models/{name}/versions/{version}", "_versioned", check_model_version)
@@ -80,7 +80,7 @@ def _model_routes(router: APIRouter, prefix: str, suffix: str, check: Any) -> No
 
     @router.get(f"{prefix}/ready", name=f"v2_model_ready{suffix}", dependencies=[check])
     async def model_ready(service: Service) -> Response:
-        return Response(status_code=200 if service.ready else 400)
+        return Response(status_code=200 if service.unready_reason() is None else 400)
 
     @router.post(
         f"{prefix}/infer",

@@ -26,6 +26,7 @@ from .model import Action, Model
 from .registry import Manifest, Registry
 from .settings import RuntimeSettings
 from .tensors import TensorSpec, specs_for
+from .workers import WorkerReadiness
 
 __all__ = ["ModelService", "model_class"]
 
@@ -65,6 +66,7 @@ class ModelService:
         self.input_specs: list[TensorSpec] = list(model.oip_inputs) or specs_for(model.Input)
         self.output_specs: list[TensorSpec] = specs_for(model.Output)
         self._ready = asyncio.Event()
+        self.workers = WorkerReadiness.from_environment()
         self._loader: asyncio.Task[None] | None = None
         # All model code runs in this one thread: see Model.prepare_thread.
         self._model_thread = ThreadPoolExecutor(
@@ -91,7 +93,19 @@ class ModelService:
 
     @property
     def ready(self) -> bool:
+        """This worker can answer predictions."""
         return self._ready.is_set() and not self.draining
+
+    def unready_reason(self) -> str | None:
+        """Why the server (every worker) should get no traffic yet; None when it should."""
+        if self.draining:
+            return "draining"
+        if not self._ready.is_set():
+            return self.failure or "loading"
+        loading, count = self.workers.loading()
+        if loading:
+            return f"{loading} of {count} workers still loading"
+        return None
 
     async def start(self) -> None:
         await self.batcher.start()
@@ -99,6 +113,7 @@ class ModelService:
 
     async def stop(self) -> None:
         self.draining = True
+        self.workers.mark(ready=False)
         if self._loader is not None:
             self._loader.cancel()
         await self.batcher.stop()
@@ -119,6 +134,7 @@ class ModelService:
         assert self.manifest is not None
         self.metrics.loaded(self.manifest.framework, self.manifest.sha256, seconds)
         self._ready.set()
+        self.workers.mark(ready=True)
         logger.info("%s %s ready after %.2fs", self.name, self.version, seconds)
 
     def _load_and_warm(self) -> None:
@@ -161,7 +177,7 @@ class ModelService:
             "name": self.name,
             "version": self.version,
             "framework": self.model.framework,
-            "ready": self.ready,
+            "ready": self.unready_reason() is None,
             "artifact_sha256": self.manifest.sha256 if self.manifest else None,
             "created_at": self.manifest.created_at if self.manifest else None,
             "parent": self.manifest.parent if self.manifest else None,

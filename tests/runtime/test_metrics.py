@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from tests.conftest import ServeModel
-from tests.processes import wait_until
+from tests.processes import child_pids, wait_until
 from tests.scrape import samples, value
 
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -24,11 +23,6 @@ def drive(url: str, good: int, bad: int) -> None:
             pool.map(lambda b: client.post("/v1/models/iris/predict", json=b).status_code, bodies)
         )
     assert codes.count(200) == good and codes.count(422) == bad
-
-
-def worker_pids(master: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-    return [int(pid) for pid in out.split()]
 
 
 def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
@@ -53,13 +47,14 @@ def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
     info = [labels for (name, labels) in before if name == "modelfleet_model_info"]
     assert len(info) == 1 and dict(info[0])["framework"] == "scikit-learn"
 
-    victim = worker_pids(server.process.pid)[0]
+    victim = child_pids(server.process.pid)[0]
     os.kill(victim, signal.SIGKILL)
     wait_until(
-        lambda: len(pids := worker_pids(server.process.pid)) == 2 and victim not in pids,
+        lambda: len(pids := child_pids(server.process.pid)) == 2 and victim not in pids,
         30, "gunicorn to replace the killed worker",
     )  # fmt: skip
-    wait_until(lambda: value(samples(server.url), "modelfleet_model_ready") == 1, 30, "readiness")
+    wait_until(lambda: httpx.get(server.url + "/readyz").status_code == 200, 30, "readiness")
+    assert value(samples(server.url), "modelfleet_model_ready") == 1
     drive(server.url, good=40, bad=5)
     after = samples(server.url)
     assert value(after, "modelfleet_requests_total", endpoint="predict", code="200") == 100

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -12,11 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ConfigDict
 
+from services.runtime import workers
 from services.runtime.app import create_app
 from services.runtime.model import Model, Schema
 from services.runtime.registry import Registry
 from services.runtime.settings import RuntimeSettings
 from tests.conftest import ServeModel
+from tests.processes import child_pids, wait_until
+
+IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
 
 class Number(Schema):
@@ -113,3 +119,56 @@ def test_a_tampered_artifact_never_becomes_ready_and_logs_why(
     assert "will never become ready" in service.output()
     predict = httpx.post(service.url + "/v1/models/iris/predict", json={})
     assert predict.status_code in (422, 503)  # never a 500, never an answer from a bad artifact
+
+
+def test_a_loaded_worker_is_not_ready_while_a_sibling_loads(
+    settings: RuntimeSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server is ready once every worker is: this one serves, the probe waits."""
+    ready_dir = tmp_path / "ready"
+    ready_dir.mkdir()
+    workers.set_count(ready_dir, 2)
+    monkeypatch.setenv(workers.DIRECTORY_ENV, str(ready_dir))
+    gate = threading.Event()
+    gate.set()
+    with TestClient(create_app(settings, GatedModel(gate))) as client:
+        wait_for(lambda: client.get("/readyz").json()["reason"] != "loading")
+        probe = client.get("/readyz")
+        assert probe.status_code == 503
+        assert probe.json()["reason"] == "1 of 2 workers still loading"
+        assert client.get("/v2/health/ready").status_code == 400
+        assert client.get("/v1/models/gated").json()["ready"] is False
+        assert client.post("/v1/models/gated/predict", json={"x": 2}).status_code == 200
+        sibling = workers.WorkerReadiness(ready_dir, pid=1)
+        sibling.mark(ready=True)
+        assert client.get("/readyz").json()["ready"] is True
+        assert client.get("/v2/models/gated/ready").status_code == 200
+        workers.forget(ready_dir, pid=1)  # the master reaped it; its successor loads
+        assert client.get("/readyz").json()["reason"] == "1 of 2 workers still loading"
+    assert list(ready_dir.glob("*.ready")) == []  # a stopped worker takes its marker away
+
+
+def test_gunicorn_is_unready_until_a_replaced_worker_has_loaded(serve_model: ServeModel) -> None:
+    server = serve_model("iris", "v1", workers=2)
+
+    def predictions() -> list[int]:  # new connections, so both workers take some
+        return [
+            httpx.post(server.url + "/v1/models/iris/predict", json=IRIS_ROW).status_code
+            for _ in range(20)
+        ]
+
+    def probe() -> httpx.Response:
+        return httpx.get(server.url + "/readyz")
+
+    assert predictions() == [200] * 20  # ready means every worker answers
+    victim = child_pids(server.process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: probe().status_code == 503, 10, "the server to see the lost worker")
+    reasons = []
+    while (answer := probe()).status_code != 200:
+        reasons.append(answer.json()["reason"])
+        assert len(reasons) < 3000, f"never ready again: {reasons[-3:]}"
+        time.sleep(0.01)
+    assert "1 of 2 workers still loading" in reasons  # said by the worker that survived
+    assert set(reasons) <= {"loading", "1 of 2 workers still loading"}
+    assert predictions() == [200] * 20
