@@ -2,15 +2,17 @@
 
     gunicorn --config python:services.runtime.gunicorn_conf 'services.runtime.app:create_app()'
 
-The Prometheus multiprocess directory is made fresh here, in the master and
-before any worker exists, so no worker ever imports prometheus_client without
-it and no sample survives from an earlier run. So is the directory where ready
-workers leave their markers (see `services.runtime.workers`).
+The directory the workers share is made fresh here, in the master and before
+any worker exists, and removed when the master exits: in it, the Prometheus
+multiprocess files (so no worker ever imports prometheus_client without them
+and no sample survives from an earlier run) and the workers' ready markers
+(see `services.runtime.workers`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,17 @@ from services.runtime.settings import RuntimeSettings
 
 _settings = RuntimeSettings()  # type: ignore[call-arg]
 _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
-_prefix = f"modelfleet-{_settings.model}-{_settings.version}-"
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_prefix, dir=_settings.metrics_dir)
-os.environ[ready_workers.DIRECTORY_ENV] = tempfile.mkdtemp(
-    prefix=f"{_prefix}ready-", dir=_settings.metrics_dir
+_shared = Path(
+    tempfile.mkdtemp(
+        prefix=f"modelfleet-{_settings.model}-{_settings.version}-", dir=_settings.metrics_dir
+    )
 )
+for _name, _env in (
+    ("metrics", "PROMETHEUS_MULTIPROC_DIR"),
+    ("ready", ready_workers.DIRECTORY_ENV),
+):
+    (_shared / _name).mkdir()
+    os.environ[_env] = str(_shared / _name)
 
 bind = f"{_settings.server.host}:{_settings.server.port}"
 workers = _settings.server.workers
@@ -55,6 +63,10 @@ def child_exit(server: Any, worker: Any) -> None:
 
     multiprocess.mark_process_dead(worker.pid)
     ready_workers.forget(_ready_dir(), worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    shutil.rmtree(_shared, ignore_errors=True)
 
 
 def _ready_dir() -> Path:

@@ -79,7 +79,8 @@ class RuntimeSettings(BaseSettings):
     """Most instances one bulk request may carry."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     metrics_dir: Path = Path(tempfile.gettempdir())
-    """Parent of the fresh Prometheus multiprocess directory made at each start."""
+    """Parent of the directory the gunicorn workers share (Prometheus multiprocess
+    files, ready markers), made fresh at each start and removed at exit."""
 
     @model_validator(mode="after")
     def _bulk_fits_queue(self) -> RuntimeSettings:

@@ -20,7 +20,7 @@ from services.runtime.model import Model, Schema
 from services.runtime.registry import Registry
 from services.runtime.settings import RuntimeSettings
 from tests.conftest import ServeModel
-from tests.processes import child_pids, wait_until
+from tests.processes import child_pids, stop_server, wait_until
 
 IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
@@ -148,8 +148,13 @@ def test_a_loaded_worker_is_not_ready_while_a_sibling_loads(
     assert list(ready_dir.glob("*.ready")) == []  # a stopped worker takes its marker away
 
 
-def test_gunicorn_is_unready_until_a_replaced_worker_has_loaded(serve_model: ServeModel) -> None:
-    server = serve_model("iris", "v1", workers=2)
+def test_gunicorn_is_unready_until_a_replaced_worker_has_loaded(
+    serve_model: ServeModel, tmp_path: Path
+) -> None:
+    parent = tmp_path / "shared"
+    server = serve_model("iris", "v1", workers=2, env={"MODELFLEET_METRICS_DIR": str(parent)})
+    [shared] = parent.glob("modelfleet-iris-v1-*")
+    assert len(list((shared / "ready").glob("*.ready"))) == 2
 
     def predictions() -> list[int]:  # new connections, so both workers take some
         return [
@@ -172,3 +177,5 @@ def test_gunicorn_is_unready_until_a_replaced_worker_has_loaded(serve_model: Ser
     assert "1 of 2 workers still loading" in reasons  # said by the worker that survived
     assert set(reasons) <= {"loading", "1 of 2 workers still loading"}
     assert predictions() == [200] * 20
+    stop_server(server)
+    assert list(parent.iterdir()) == []  # the master removed what its workers shared
