@@ -44,7 +44,6 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await service.start()
         yield
-        service.metrics.ready.set(0)
         await service.stop()
 
     app = FastAPI(

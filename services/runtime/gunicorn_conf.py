@@ -57,7 +57,7 @@ def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    # Drops the dead worker's live gauges (in-flight, readiness) from /metrics,
+    # Drops the dead worker's live gauge (in-flight) from /metrics,
     # and its ready marker, so the server is unready until its successor loads.
     from prometheus_client import multiprocess
 

@@ -4,6 +4,8 @@ Under gunicorn, `gunicorn_conf` points PROMETHEUS_MULTIPROC_DIR at a fresh
 directory before any worker imports prometheus_client; each worker writes its
 samples there and `/metrics` merges them with a MultiProcessCollector. Without
 that variable (a single process, tests) the app's own registry is served.
+Readiness is not a stored sample: the worker that answers the scrape says
+what `/readyz` would say, which covers every worker (`services.runtime.workers`).
 
 Buckets are for millisecond-scale inference: 0.5 ms .. 10 s, dense between
 1 and 250 ms where tabular and small neural models answer.
@@ -12,6 +14,7 @@ Buckets are for millisecond-scale inference: 0.5 ms .. 10 s, dense between
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,7 +24,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from .batching import BatchObserver, BatchTiming
 
@@ -38,10 +43,12 @@ LABELS = ("model", "version")
 class ServiceMetrics(BatchObserver):
     """The DESIGN.md metric set for one model version, bound to its labels."""
 
-    def __init__(self, model: str, version: str) -> None:
+    def __init__(self, model: str, version: str, ready: Callable[[], bool]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._labels = {"model": model, "version": version}
+        self.readiness = ReadinessCollector(self._labels, ready)
         reg = self.registry
+        reg.register(self.readiness)
         self.requests = Counter(
             "modelfleet_requests", "Requests answered, by endpoint and status code.",
             (*LABELS, "endpoint", "code"), registry=reg,
@@ -70,20 +77,14 @@ class ServiceMetrics(BatchObserver):
             "modelfleet_model_load_seconds", "Time to load and warm up the model.",
             LABELS, multiprocess_mode="max", registry=reg,
         ).labels(**self._labels)  # fmt: skip
-        self.ready = Gauge(
-            "modelfleet_model_ready", "1 when every live worker has loaded and warmed the model.",
-            LABELS, multiprocess_mode="livemin", registry=reg,
-        ).labels(**self._labels)  # fmt: skip
         self.info = Gauge(
             "modelfleet_model_info", "Always 1; labels describe the served artifact.",
             (*LABELS, "framework", "sha256"), multiprocess_mode="max", registry=reg,
         )  # fmt: skip
-        self.ready.set(0)
 
     def loaded(self, framework: str, sha256: str, seconds: float) -> None:
         self.info.labels(**self._labels, framework=framework, sha256=sha256).set(1)
         self.load_seconds.set(seconds)
-        self.ready.set(1)
 
     def request(self, endpoint: str, code: int, seconds: float) -> None:
         self.requests.labels(**self._labels, endpoint=endpoint, code=str(code)).inc()
@@ -97,10 +98,36 @@ class ServiceMetrics(BatchObserver):
         self.queue_wait_seconds.labels(**self._labels).observe(seconds)
 
 
+class ReadinessCollector(Collector):
+    """`modelfleet_model_ready`, computed at each scrape."""
+
+    def __init__(self, labels: dict[str, str], ready: Callable[[], bool]) -> None:
+        self._labels = labels
+        self._ready = ready
+
+    def describe(self) -> Iterator[Metric]:
+        # Registration asks for names; without this it would collect, before the
+        # service it reads is built.
+        yield self._family()
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        family.add_metric(list(self._labels.values()), 1.0 if self._ready() else 0.0)
+        yield family
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "modelfleet_model_ready",
+            "1 when every worker has loaded and warmed the model (what /readyz says).",
+            labels=list(self._labels),
+        )
+
+
 def render_metrics(metrics: ServiceMetrics) -> tuple[bytes, str]:
     """The exposition text: merged over workers when running under gunicorn."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
+        registry.register(metrics.readiness)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(metrics.registry), CONTENT_TYPE_LATEST

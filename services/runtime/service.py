@@ -57,7 +57,9 @@ class ModelService:
     def __init__(self, settings: RuntimeSettings, model: Model[Any, Any]) -> None:
         self.settings = settings
         self.model = model
-        self.metrics = ServiceMetrics(settings.model, settings.version)
+        self.metrics = ServiceMetrics(
+            settings.model, settings.version, ready=lambda: self.unready_reason() is None
+        )
         self.registry = Registry(settings.registry)
         self.manifest: Manifest | None = None
         self.artifact: Path | None = None

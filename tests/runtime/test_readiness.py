@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ConfigDict
 
 from services.runtime import workers
@@ -21,6 +22,7 @@ from services.runtime.registry import Registry
 from services.runtime.settings import RuntimeSettings
 from tests.conftest import ServeModel
 from tests.processes import child_pids, stop_server, wait_until
+from tests.scrape import samples, value
 
 IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
@@ -121,6 +123,12 @@ def test_a_tampered_artifact_never_becomes_ready_and_logs_why(
     assert predict.status_code in (422, 503)  # never a 500, never an answer from a bad artifact
 
 
+def ready_gauge(exposition: str) -> float:
+    [family] = [f for f in text_string_to_metric_families(exposition) if f.name.endswith("ready")]
+    [sample] = family.samples
+    return sample.value
+
+
 def test_a_loaded_worker_is_not_ready_while_a_sibling_loads(
     settings: RuntimeSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -138,11 +146,14 @@ def test_a_loaded_worker_is_not_ready_while_a_sibling_loads(
         assert probe.json()["reason"] == "1 of 2 workers still loading"
         assert client.get("/v2/health/ready").status_code == 400
         assert client.get("/v1/models/gated").json()["ready"] is False
+        assert "modelfleet_model_ready" in (metrics := client.get("/metrics").text)
+        assert ready_gauge(metrics) == 0
         assert client.post("/v1/models/gated/predict", json={"x": 2}).status_code == 200
         sibling = workers.WorkerReadiness(ready_dir, pid=1)
         sibling.mark(ready=True)
         assert client.get("/readyz").json()["ready"] is True
         assert client.get("/v2/models/gated/ready").status_code == 200
+        assert ready_gauge(client.get("/metrics").text) == 1
         workers.forget(ready_dir, pid=1)  # the master reaped it; its successor loads
         assert client.get("/readyz").json()["reason"] == "1 of 2 workers still loading"
     assert list(ready_dir.glob("*.ready")) == []  # a stopped worker takes its marker away
@@ -172,6 +183,9 @@ def test_gunicorn_is_unready_until_a_replaced_worker_has_loaded(
     reasons = []
     while (answer := probe()).status_code != 200:
         reasons.append(answer.json()["reason"])
+        # Readiness only grows here: a scrape saying ready means the next probe is 200.
+        gauge = value(samples(server.url), "modelfleet_model_ready")
+        assert gauge == 0 or probe().status_code == 200
         assert len(reasons) < 3000, f"never ready again: {reasons[-3:]}"
         time.sleep(0.01)
     assert "1 of 2 workers still loading" in reasons  # said by the worker that survived
