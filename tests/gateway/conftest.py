@@ -43,11 +43,18 @@ def http() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(autouse=True)
-def _healthy_upstreams(request: pytest.FixtureRequest) -> None:
-    """Every test starts with all stand-ins answering normally."""
-    if "upstreams" in request.fixturenames:
-        for upstream in request.getfixturevalue("upstreams").values():
-            upstream.control()
+def _healthy_upstreams(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with all stand-ins answering normally, and leaves them so:
+    the next module's fixtures, set up before this reset, use them too."""
+    if "upstreams" not in request.fixturenames:
+        yield
+        return
+    upstreams = request.getfixturevalue("upstreams").values()
+    for upstream in upstreams:
+        upstream.control()
+    yield
+    for upstream in upstreams:
+        upstream.control()
 
 
 @pytest.fixture(scope="module")
