@@ -1,4 +1,5 @@
-"""All model code runs in one thread, prepared before `load`: never concurrently with itself."""
+"""All model code runs in one thread, prepared before `load`: never concurrently with
+itself, and never on the event loop."""
 
 from __future__ import annotations
 
@@ -63,16 +64,43 @@ class ThreadRecorder(Model[Number, Doubled]):
         return Doubled(y=2 * request.x)
 
 
+class HeldModel(Model[Number, Doubled]):
+    """Once `hold` is set, predict keeps the model thread until the test releases it."""
+
+    name = "held"
+    framework = "test"
+    Input = Number
+    Output = Doubled
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def load(self, path: Path) -> None:
+        pass
+
+    def predict(self, batch: list[Number]) -> list[Doubled]:
+        if self.hold:
+            self.holding.set()
+            self.release.wait(timeout=30)
+        return [Doubled(y=2 * item.x) for item in batch]
+
+
+def settings_for(name: str, registry_root: Path) -> RuntimeSettings:
+    registry = Registry(registry_root)
+    with registry.staging(name) as staged:
+        (staged / "weights").write_text("w")
+        registry.publish(name, staged, framework="test")
+    return RuntimeSettings(model=name, version="v1", registry=registry_root)
+
+
 def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
     tmp_path: Path,
 ) -> None:
-    registry = Registry(tmp_path)
-    with registry.staging("threads") as staged:
-        (staged / "weights").write_text("w")
-        registry.publish("threads", staged, framework="test")
     model = ThreadRecorder()
-    settings = RuntimeSettings(model="threads", version="v1", registry=tmp_path)
-    with TestClient(create_app(settings, model)) as client:
+    with TestClient(create_app(settings_for("threads", tmp_path), model)) as client:
         wait_for(lambda: client.get("/readyz").status_code == 200)
 
         def ask(i: int) -> float:
@@ -92,3 +120,24 @@ def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(
     assert model.overlaps == 0
     # numpy's BLAS (and OpenMP, where loaded) would use every core; the model thread caps them.
     assert model.pools and all(threads == model.torch_threads == 1 for _, threads in model.pools)
+
+
+def test_probes_and_metrics_answer_while_the_model_thread_is_busy(tmp_path: Path) -> None:
+    model = HeldModel()
+    with (
+        TestClient(create_app(settings_for("held", tmp_path), model)) as client,
+        ThreadPoolExecutor(1) as caller,
+    ):
+        wait_for(lambda: client.get("/readyz").status_code == 200)
+        model.hold = True
+        busy = caller.submit(client.post, "/v1/models/held/predict", json={"x": 1})
+        assert model.holding.wait(10)
+        # Inference on the event loop would hold these until the release below.
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert 'modelfleet_inflight_requests{model="held",version="v1"} 1.0' in (
+            client.get("/metrics").text
+        )
+        assert not busy.done()
+        model.release.set()
+        assert busy.result(timeout=10).json()["predictions"] == [{"y": 2.0}]

@@ -6,7 +6,6 @@ import io
 import os
 import socket
 import sys
-import time
 
 from services.runtime.supervise import Console, free_loopback_ports, spawn, stop_all
 from tests.processes import wait_until
@@ -36,12 +35,14 @@ def test_output_is_prefixed_and_the_whole_group_is_stopped() -> None:
     out = io.StringIO()
     console = Console(out)
     child = spawn("demo", [sys.executable, "-c", STUBBORN], {}, console)
-    deadline = time.monotonic() + 20
-    while "grandchild" not in out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # Parent and grandchild print in either order; wait for both lines.
+    wait_until(
+        lambda: "[demo] hello from the child\n" in out.getvalue()
+        and "[demo] grandchild " in out.getvalue(),
+        20, "both lines, prefixed",
+    )  # fmt: skip
     grandchild = int(out.getvalue().split("grandchild ")[1].split()[0])
     stop_all([child], console, grace=1.0)
-    assert "[demo] hello from the child\n" in out.getvalue()
     assert child.process.returncode is not None
     # SIGKILLed with its group; on a loaded machine it can take a moment to be gone.
     wait_until(lambda: not alive(grandchild), 5, f"grandchild {grandchild} to be gone")
