@@ -1,7 +1,7 @@
 """One upstream call and the translation of its result, at the HTTP client boundary.
 
 The upstream client is aiohttp: on the 2-core benchmark machine httpx/httpcore
-spent about 1.3 ms of CPU per proxied call against aiohttp's 0.45 ms, which
+spent 1.3-1.5 ms of CPU per proxied call against aiohttp's 0.5-0.6 ms, which
 alone was the gateway's whole latency budget (see the README's performance
 section). Client exceptions never escape: they become `UpstreamError` (502) or
 `UpstreamTimeout` (504), chained with `from exc`. Retries live in `dispatch`;

@@ -28,12 +28,13 @@ _shared = Path(
         prefix=f"modelfleet-{_settings.model}-{_settings.version}-", dir=_settings.metrics_dir
     )
 )
-for _name, _env in (
-    ("metrics", "PROMETHEUS_MULTIPROC_DIR"),
-    ("ready", ready_workers.DIRECTORY_ENV),
+_ready_dir = _shared / "ready"
+for _folder, _env in (
+    (_shared / "metrics", "PROMETHEUS_MULTIPROC_DIR"),
+    (_ready_dir, ready_workers.DIRECTORY_ENV),
 ):
-    (_shared / _name).mkdir()
-    os.environ[_env] = str(_shared / _name)
+    _folder.mkdir()
+    os.environ[_env] = str(_folder)
 
 bind = f"{_settings.server.host}:{_settings.server.port}"
 workers = _settings.server.workers
@@ -53,7 +54,7 @@ preload_app = False
 
 def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None:
     # At start-up and on TTIN/TTOU: the count every worker's readiness compares with.
-    ready_workers.set_count(_ready_dir(), new_value)
+    ready_workers.set_count(_ready_dir, new_value)
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -62,12 +63,8 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
-    ready_workers.forget(_ready_dir(), worker.pid)
+    ready_workers.forget(_ready_dir, worker.pid)
 
 
 def on_exit(server: Any) -> None:
     shutil.rmtree(_shared, ignore_errors=True)
-
-
-def _ready_dir() -> Path:
-    return Path(os.environ[ready_workers.DIRECTORY_ENV])

@@ -42,6 +42,10 @@ def model_class(name: str) -> type[Model[Any, Any]]:
     return cls
 
 
+# How a request refused by `require_ready` is told why; any other reason is a load failure.
+_REFUSALS = {"draining": "is shutting down", "loading": "is still loading"}
+
+
 def _prepare_model_thread(model: Model[Any, Any]) -> None:
     """Cap the native thread pools, then let the model prepare its thread.
 
@@ -93,21 +97,21 @@ class ModelService:
     def version(self) -> str:
         return self.settings.version
 
-    @property
-    def ready(self) -> bool:
-        """This worker can answer predictions."""
-        return self._ready.is_set() and not self.draining
-
-    def unready_reason(self) -> str | None:
-        """Why the server (every worker) should get no traffic yet; None when it should."""
+    def _worker_unready(self) -> str | None:
+        """Why this worker cannot answer predictions; None when it can."""
         if self.draining:
             return "draining"
         if not self._ready.is_set():
             return self.failure or "loading"
-        loading, count = self.workers.loading()
-        if loading:
-            return f"{loading} of {count} workers still loading"
         return None
+
+    def unready_reason(self) -> str | None:
+        """Why the server (every worker) should get no traffic yet; None when it should."""
+        reason = self._worker_unready()
+        if reason is not None:
+            return reason
+        loading, count = self.workers.loading()
+        return f"{loading} of {count} workers still loading" if loading else None
 
     async def start(self) -> None:
         await self.batcher.start()
@@ -157,13 +161,11 @@ class ModelService:
             )
 
     def require_ready(self) -> None:
-        if self.ready:
-            return
-        if self.draining:
-            raise NotReady(f"{self.name} {self.version} is shutting down")
-        if self.failure is not None:
-            raise NotReady(f"{self.name} {self.version} failed to load: {self.failure}")
-        raise NotReady(f"{self.name} {self.version} is still loading")
+        """Refuse work this worker cannot do; a ready worker need not wait for siblings."""
+        reason = self._worker_unready()
+        if reason is not None:
+            what = _REFUSALS.get(reason, f"failed to load: {reason}")
+            raise NotReady(f"{self.name} {self.version} {what}")
 
     async def predict(self, items: Sequence[BaseModel]) -> list[BaseModel]:
         self.require_ready()

@@ -14,9 +14,7 @@ from threadpoolctl import threadpool_info
 
 from services.runtime.app import create_app
 from services.runtime.model import Action, Model
-from services.runtime.registry import Registry
-from services.runtime.settings import RuntimeSettings
-from tests.runtime.test_readiness import Doubled, Number, wait_for
+from tests.runtime.test_readiness import Doubled, Number, settings_for, wait_for
 
 
 class ThreadRecorder(Model[Number, Doubled]):
@@ -86,14 +84,6 @@ class HeldModel(Model[Number, Doubled]):
             self.holding.set()
             self.release.wait(timeout=30)
         return [Doubled(y=2 * item.x) for item in batch]
-
-
-def settings_for(name: str, registry_root: Path) -> RuntimeSettings:
-    registry = Registry(registry_root)
-    with registry.staging(name) as staged:
-        (staged / "weights").write_text("w")
-        registry.publish(name, staged, framework="test")
-    return RuntimeSettings(model=name, version="v1", registry=registry_root)
 
 
 def test_load_predict_and_actions_share_one_prepared_thread_and_never_overlap(

@@ -58,13 +58,18 @@ class GatedModel(Model[Number, Doubled]):
         return [Doubled(y=2 * item.x) for item in batch]
 
 
+def settings_for(name: str, registry_root: Path) -> RuntimeSettings:
+    """Settings for a test model `name`, with a v1 artifact published for it."""
+    registry = Registry(registry_root)
+    with registry.staging(name) as staged:
+        (staged / "weights").write_text("w")
+        registry.publish(name, staged, framework="test")
+    return RuntimeSettings(model=name, version="v1", registry=registry_root)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> RuntimeSettings:
-    registry = Registry(tmp_path)
-    with registry.staging("gated") as staged:
-        (staged / "weights").write_text("w")
-        registry.publish("gated", staged, framework="test")
-    return RuntimeSettings(model="gated", version="v1", registry=tmp_path)
+    return settings_for("gated", tmp_path)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
