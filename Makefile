@@ -70,9 +70,9 @@ PROMETHEUS_PORT ?= 9090
 observe:
 	$(MAKE) run OBSERVE=1
 
-.PHONY: dashboards ## Regenerate the Grafana dashboard JSON from services/runtime/dashboards/
+.PHONY: dashboards ## Regenerate the Grafana dashboard JSON from services/cli/dashboards/
 dashboards: $(VENV)/.stamp
-	$(BIN)/python -m services.runtime.dashboards
+	$(BIN)/python -m services.cli.dashboards
 
 ##@ Performance
 
@@ -85,7 +85,7 @@ bench: $(VENV)/.stamp models $(TOOLS)/apt.stamp
 
 ##@ Kubernetes
 
-K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py tests/runtime/test_routes.py
+K8S_TESTS := tests/charts tests/k8s tests/test_dockerfiles.py tests/cli/test_routes.py
 KUSTOMIZE := $(TOOLS)/bin/kubectl kustomize --enable-helm --helm-command $(TOOLS)/bin/helm3 \
   --load-restrictor LoadRestrictionsNone
 

@@ -118,7 +118,7 @@ def _launch(
         (work / folder).mkdir(parents=True)
     (work / "values" / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
     argv = [
-        sys.executable, "-m", "services.runtime.cli", "up",
+        sys.executable, "-m", "services.cli", "up",
         "--values", str(work / "values" / "values.yaml"), "--registry", str(registry),
         "--port", str(port), "--state-dir", str(work / "state"),
     ]  # fmt: skip

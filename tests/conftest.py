@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.runtime.cli import gunicorn_command, serve_environment
+from services.cli.serve import gunicorn_command, serve_environment
 from services.runtime.registry import Registry
 from tests.processes import Server, free_port, launch, stop_server, wait_ready
 
@@ -37,7 +37,7 @@ def registry_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return Path(given)
     root = tmp_path_factory.mktemp("registry")
     subprocess.run(
-        [sys.executable, "-m", "services.runtime.cli", "models", "--ensure", "--registry", str(root)],
+        [sys.executable, "-m", "services.cli", "models", "--ensure", "--registry", str(root)],
         check=True, capture_output=True,
     )  # fmt: skip
     return root

@@ -157,7 +157,7 @@ def launch_stack(
     returned marker (see `marked_processes`), so none can outlive the test unseen."""
     port, marker = free_port(), uuid.uuid4().hex
     argv = python_module(
-        "services.runtime.cli", "up", "--values", str(values), "--registry", str(registry),
+        "services.cli", "up", "--values", str(values), "--registry", str(registry),
         "--port", str(port), "--state-dir", str(folder / "state"), *options,
     )  # fmt: skip
     server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker, **env}, port=port)

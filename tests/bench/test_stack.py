@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bench.stack import BATCHING, bench_values
-from services.runtime.stack import ServiceSpec, service_environment
+from services.cli.fleet.stack import ServiceSpec, service_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = yaml.safe_load((ROOT / "charts" / "modelfleet" / "values.yaml").read_text())

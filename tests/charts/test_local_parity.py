@@ -1,6 +1,6 @@
 """Laptop and cluster run a model version with the same settings.
 
-`make run` (services/runtime/stack.py) and the chart both turn the values file
+`make run` (services/cli/fleet/stack.py) and the chart both turn the values file
 into MODELFLEET_* variables; apart from where a process listens and where its
 files live, the two environments must be identical.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.runtime.stack import ServiceSpec, service_environment
+from services.cli.fleet.stack import ServiceSpec, service_environment
 from tests.charts.helm import ROOT, RenderScenario, by_kind
 from tests.charts.pods import env
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from services.runtime.cli import gunicorn_command, serve_environment
+from services.cli.serve import gunicorn_command, serve_environment
 from tests.processes import Server, free_port, launch, python_module, stop_server, wait_ready
 from tests.traffic import Load, send_many
 

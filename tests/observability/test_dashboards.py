@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.runtime.dashboards import DASHBOARDS, render
+from services.cli.dashboards import DASHBOARDS, render
 from tests.observability.panels import DASHBOARD_DIR, dashboards, panel_queries
 from tests.tools import require_tool
 
@@ -72,7 +72,7 @@ def test_the_four_dashboards_are_committed() -> None:
 @pytest.mark.parametrize("name", sorted(DASHBOARDS))
 def test_committed_json_matches_its_generator(name: str) -> None:
     committed = (DASHBOARD_DIR / f"{name}.json").read_text()
-    assert committed == render(name), "run `python -m services.runtime.dashboards`"
+    assert committed == render(name), "run `python -m services.cli.dashboards`"
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))

@@ -1,6 +1,6 @@
 {{/*
 The gateway's routes table, generated from `models`: the same function of the
-values file as services/runtime/routes.py::routes_from_values (a test renders
+values file as services/cli/fleet/routes.py::routes_from_values (a test renders
 both and compares them). Services are reached by their in-cluster name,
 http://<namePrefix><model>-<version>:8080.
 */}}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.runtime.stack import (
+from services.cli.fleet.stack import (
     ServiceSpec,
     StackError,
     gateway_limits,

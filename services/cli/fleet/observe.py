@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import yaml
 
-from .supervise import Child, Console, port_is_free, spawn
+from .supervisor import Child, Console, port_is_free, spawn
 
 __all__ = ["RULES", "ObserveError", "ScrapeTargets", "prometheus_config", "start_observer"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "charts" / "gateway" / "files" / "rules" / "modelfleet-rules.yaml"
 READY_TIMEOUT_SECONDS = 30.0
 

@@ -18,11 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import services
+from services.runtime.registry import Registry
+from services.runtime.settings import NAME_PATTERN, VERSION_PATTERN
 
-from .registry import Registry
-from .settings import NAME_PATTERN, VERSION_PATTERN
+from .serve import gunicorn_command, serve_environment
 
-__all__ = ["main"]
+__all__ = ["TOOL_PACKAGES", "main", "model_packages"]
+
+# The packages in services/ that are not models: what a pod runs, and this tool.
+TOOL_PACKAGES = frozenset({"runtime", "cli"})
 
 
 def _registry_arg(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +42,7 @@ def model_packages() -> list[str]:
     """Names of the model packages beside the runtime (services/<name>/)."""
     return sorted(
         info.name for info in pkgutil.iter_modules(services.__path__)
-        if info.ispkg and info.name != "runtime"
+        if info.ispkg and info.name not in TOOL_PACKAGES
     )  # fmt: skip
 
 
@@ -78,30 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_environment(
-    model: str, version: str, port: int, *, host: str, workers: int, registry: Path
-) -> dict[str, str]:
-    """The environment that configures one model service (also used by `up`)."""
-    return {
-        "MODELFLEET_MODEL": model,
-        "MODELFLEET_VERSION": version,
-        "MODELFLEET_REGISTRY": str(registry.resolve()),
-        "MODELFLEET_SERVER__HOST": host,
-        "MODELFLEET_SERVER__PORT": str(port),
-        "MODELFLEET_SERVER__WORKERS": str(workers),
-    }
-
-
-def gunicorn_command() -> list[str]:
-    return [
-        sys.executable, "-m", "gunicorn",
-        "--config", "python:services.runtime.gunicorn_conf",
-        "services.runtime.app:create_app()",
-    ]  # fmt: skip
-
-
 def cmd_up(args: argparse.Namespace) -> int:
-    from .stack import run_stack  # imported here: it needs the gateway extra (watchfiles)
+    from .fleet import run_stack  # imported here: it needs the gateway extra (watchfiles)
 
     observe_port = args.prometheus_port if args.observe else None
     return run_stack(args.values, args.registry, args.port, args.state_dir, observe_port)

@@ -1,4 +1,4 @@
-"""Grafana dashboards as code: `python -m services.runtime.dashboards` writes them.
+"""Grafana dashboards as code: `python -m services.cli.dashboards` writes them.
 
 The JSON files in `charts/gateway/files/dashboards/` are the artifact the
 gateway chart packages as ConfigMaps; this package is how they are made, and

@@ -32,7 +32,7 @@ def scaffold(name: str, services_dir: Path) -> Path:
         raise ScaffoldError(f"{target} already exists")
     target.mkdir(parents=True)
     cls = name.capitalize()
-    templates = files("services.runtime") / "templates"
+    templates = files("services.cli") / "templates"
     for module in MODULES:
         text = (templates / f"{module}.tmpl").read_text(encoding="utf-8")
         (target / module).write_text(text.format(name=name, cls=cls), encoding="utf-8")

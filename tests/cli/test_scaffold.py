@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 import services
+from services.cli.scaffold import ScaffoldError, scaffold, values_snippet
 from services.runtime.registry import Registry
-from services.runtime.scaffold import ScaffoldError, scaffold, values_snippet
 from tests.conftest import ServeModel
 from tests.processes import ROOT
 

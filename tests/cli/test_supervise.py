@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 
-from services.runtime.supervise import Console, free_loopback_ports, spawn, stop_all
+from services.cli.fleet.supervisor import Console, free_loopback_ports, spawn, stop_all
 from tests.processes import wait_until
 
 # A child that forks a grandchild which ignores SIGTERM, then prints and waits.

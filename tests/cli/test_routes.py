@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from gateway.routes import RouteTable
-from services.runtime.routes import routes_from_values
+from services.cli.fleet.routes import routes_from_values
 from tests.charts.helm import ROOT, Helm, build_charts, by_kind
 from tests.charts.scenarios import image
 from tests.tools import require_tool

@@ -1,4 +1,4 @@
-"""Regenerate the dashboard JSON files: `python -m services.runtime.dashboards [DIR]`."""
+"""Regenerate the dashboard JSON files: `python -m services.cli.dashboards [DIR]`."""
 
 from __future__ import annotations
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.runtime.observe import (
+from services.cli.fleet.observe import (
     RULES,
     ObserveError,
     ScrapeTargets,
     prometheus_config,
     start_observer,
 )
-from services.runtime.supervise import Console, stop_all
+from services.cli.fleet.supervisor import Console, stop_all
 from tests.processes import free_port
 from tests.tools import require_tool
 

@@ -26,11 +26,18 @@ from typing import Any
 import httpx
 import yaml
 
-from .cli import gunicorn_command, serve_environment
+from ..serve import gunicorn_command, serve_environment
 from .routes import routes_from_values
-from .supervise import Child, Console, free_loopback_ports, port_is_free, spawn, stop_all
+from .supervisor import Child, Console, free_loopback_ports, port_is_free, spawn, stop_all
 
-__all__ = ["ServiceSpec", "Stack", "StackError", "plan_services", "service_environment"]
+__all__ = [
+    "ServiceSpec",
+    "Stack",
+    "StackError",
+    "plan_services",
+    "run_stack",
+    "service_environment",
+]
 
 HOST = "127.0.0.1"
 FIRST_SERVICE_PORT = 8101
