@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,10 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-__all__ = ["Child", "Console", "free_loopback_ports", "port_is_free", "spawn", "stop_all"]
+__all__ = ["Child", "Console", "end_group", "spawn", "stop_all"]
 
 STOP_GRACE_SECONDS = 20.0
-PORT_SEARCH = 200  # ports tried after the preferred one before asking the kernel
 
 
 class Console:
@@ -52,8 +50,15 @@ def _pump(name: str, pipe: IO[bytes], console: Console) -> None:
     pipe.close()
 
 
-def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], console: Console) -> Child:
-    """Start `argv` in its own session with `env` added; its output is streamed prefixed."""
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    console: Console,
+    pass_fds: Sequence[int] = (),
+) -> Child:
+    """Start `argv` in its own session with `env` added (and the file descriptors
+    `pass_fds` inherited); its output is streamed prefixed."""
     process = subprocess.Popen(
         list(argv),
         env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
@@ -61,6 +66,7 @@ def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], console: Conso
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        pass_fds=tuple(pass_fds),
     )
     if process.stdout is None:  # cannot happen with stdout=PIPE; keeps the type exact
         raise RuntimeError(f"{name}: no output pipe")
@@ -72,6 +78,14 @@ def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], console: Conso
 def _signal_group(child: Child, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.process.pid, sig)
+
+
+def end_group(child: Child) -> None:
+    """After the leader is gone (or must go): SIGKILL what is left of its group (a
+    dead gunicorn master's workers), reap the leader and finish its output."""
+    _signal_group(child, signal.SIGKILL)
+    child.process.wait()
+    child.pump.join(timeout=2)
 
 
 def stop_all(
@@ -86,36 +100,4 @@ def stop_all(
             child.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             console.line("up", f"{child.name} did not stop within {grace:g}s: killing it")
-        _signal_group(child, signal.SIGKILL)  # stragglers of the group, if any
-        child.process.wait()
-        child.pump.join(timeout=2)
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _kernel_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def free_loopback_ports(count: int, first: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` free ports, preferring `first`, `first + 1`, ... (stable URLs run to run)."""
-    ports: list[int] = []
-    candidate = first
-    while len(ports) < count and candidate < first + count + PORT_SEARCH:
-        if port_is_free(candidate, host):
-            ports.append(candidate)
-        candidate += 1
-    while len(ports) < count:
-        port = _kernel_port(host)
-        if port not in ports:
-            ports.append(port)
-    return ports
+        end_group(child)
