@@ -151,11 +151,17 @@ def python_module(module: str, *args: str) -> list[str]:
 
 
 def launch_stack(
-    folder: Path, values: Path, registry: Path, *options: str, env: Mapping[str, str] = {}
+    folder: Path,
+    values: Path,
+    registry: Path,
+    *options: str,
+    env: Mapping[str, str] = {},
+    port: int | None = None,
 ) -> tuple[Server, str]:
-    """`modelfleet up` on `values`, writing under `folder`; its children all carry the
-    returned marker (see `marked_processes`), so none can outlive the test unseen."""
-    port, marker = free_port(), uuid.uuid4().hex
+    """`modelfleet up` on `values`, writing under `folder`, its gateway on `port` (a free
+    one by default); its children all carry the returned marker (see
+    `marked_processes`), so none can outlive the test unseen."""
+    port, marker = port or free_port(), uuid.uuid4().hex
     argv = python_module(
         "services.cli", "up", "--values", str(values), "--registry", str(registry),
         "--port", str(port), "--state-dir", str(folder / "state"), *options,

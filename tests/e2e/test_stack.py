@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.charts.helm import ROOT
+from tests.e2e.values import iris_values
 from tests.processes import (
     Server,
     all_ready,
@@ -53,13 +54,9 @@ class Stack:
 
 
 def start_stack(folder: Path, registry: Path) -> Stack:
-    """`modelfleet up` on the shipped values file narrowed to iris (the torch models would
-    only slow the start; their services have their own tests, and these cases are about
+    """`modelfleet up` on the shipped values narrowed to iris (these cases are about
     routing), in its own session, every child marked."""
-    shipped = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())
-    shipped["models"] = {"iris": shipped["models"]["iris"]}
-    values = folder / "values.yaml"
-    values.write_text(yaml.safe_dump(shipped, sort_keys=False))
+    values = iris_values(folder)
     server, marker = launch_stack(folder, values, registry)
     return Stack(server, values, marker)
 

@@ -14,6 +14,7 @@ Ctrl-C / SIGTERM stops each process group and nothing is left behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import signal
@@ -218,8 +219,9 @@ class Stack:
         try:
             self._gateway_socket = listening_socket(self.port, HOST)
         except OSError as exc:
+            problem = "is in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc.strerror}"
             raise StackError(
-                f"port {self.port} is in use ({exc.strerror}); pick another: make run PORT=8001"
+                f"port {self.port} {problem}; pick another: make run PORT=8001"
             ) from exc
         self.specs = plan_services(values, self.registry)
         self._write_routes(values)  # validates weights before anything starts
