@@ -36,7 +36,12 @@ async def readmit_ejected(
     """Every second until `stop`: probe the ejected services whose cool-down has
     passed and readmit those that are ready."""
     while not stop.is_set():
-        due = fleet.ejector.due()
+        routed = {
+            target.base_url
+            for route in fleet.current.routes.table.models.values()
+            for target in route.versions.values()
+        }
+        due = [url for url in fleet.ejector.due() if url in routed]  # not a removed version
         answers = await asyncio.gather(*(is_ready(session, url, timeout) for url in due))
         for url, ready in zip(due, answers, strict=True):
             if ready:
