@@ -23,6 +23,7 @@ import httpx
 __all__ = [
     "STACK_MARKER",
     "Server",
+    "alive",
     "all_ready",
     "child_pids",
     "free_port",
@@ -82,6 +83,15 @@ def _answers(server: Server, path: str) -> bool:
     try:
         return httpx.get(server.url + path, timeout=1.0).status_code == 200
     except httpx.HTTPError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, exited but not yet reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
         return False
 
 

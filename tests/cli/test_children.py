@@ -7,7 +7,7 @@ import os
 import sys
 
 from services.cli.fleet.children import Console, spawn, stop_all
-from tests.processes import wait_until
+from tests.processes import alive, wait_until
 
 # A child that forks a grandchild which ignores SIGTERM, then prints and waits. Each
 # line is one write(2): print() with unbuffered output writes its parts one by one,
@@ -22,14 +22,6 @@ else:
     os.write(1, b"hello from the child\n")
     time.sleep(120)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_output_is_prefixed_and_the_whole_group_is_stopped() -> None:

@@ -15,8 +15,7 @@ import pytest
 
 from services.cli.fleet.children import Console
 from services.cli.fleet.supervisor import Backoff, Supervisor, exit_reason
-from tests.cli.test_children import alive
-from tests.processes import free_port, wait_until
+from tests.processes import alive, free_port, wait_until
 
 FAST = Backoff(first=0.05, cap=0.2, reset_after=60, give_up_after=5)
 CRASH = [sys.executable, "-c", "import sys; sys.exit(3)"]

@@ -34,6 +34,7 @@ from services.cli.fleet.children import STOP_GRACE_SECONDS
 from tests.e2e.values import iris_values
 from tests.processes import (
     Server,
+    alive,
     child_pids,
     launch_stack,
     marked_processes,
@@ -76,10 +77,8 @@ class Chaos:
 
     def pid(self, name: str) -> int:
         """The launcher's live child running `name` (`gateway`, `iris-v1`, ...)."""
-        for pid in child_pids(self.server.process.pid):
+        for pid in filter(alive, child_pids(self.server.process.pid)):  # not a zombie
             environ = dict(_environ(pid))
-            if not environ:  # a zombie, not yet reaped: no environment left
-                continue
             model, version = environ.get("MODELFLEET_MODEL"), environ.get("MODELFLEET_VERSION")
             if (f"{model}-{version}" if model else "gateway") == name:
                 return pid
