@@ -279,6 +279,10 @@ class Stack:
     def _announce(self) -> None:
         down = set(self.supervisor.given_up())
         self.say(f"modelfleet is up — gateway {self.gateway_url}")
+        if "gateway" in down:
+            self.say(
+                "  the gateway is DOWN: gave up on it, see above; each service answers on its own"
+            )
         self.say(f"  playground {self.gateway_url}/   docs {self.gateway_url}/docs")
         self.say(f"  fleet {self.gateway_url}/models   metrics {self.gateway_url}/metrics")
         if self.observe_port is not None:

@@ -101,12 +101,10 @@ class Supervisor:
         console: Console,
         backoff: Backoff = Backoff(),
         on_give_up: Callable[[str], None] = lambda name: None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._console = console
         self._backoff = backoff
         self._on_give_up = on_give_up
-        self._clock = clock
         self._units: dict[str, _Unit] = {}
         self._http = httpx.Client(trust_env=False)
 
@@ -137,7 +135,7 @@ class Supervisor:
     def tick(self) -> None:
         """Notice exits, start what waited out its backoff, probe what is not ready."""
         for unit in self._units.values():
-            now = self._clock()
+            now = time.monotonic()
             if unit.child is not None and unit.child.process.poll() is not None:
                 self._exited(unit, unit.child, now)
             elif unit.restart_at is not None and now >= unit.restart_at:
@@ -147,12 +145,12 @@ class Supervisor:
 
     def wait_ready(self, timeout: float, stop: threading.Event) -> None:
         """Tick until every child not given up is ready; TimeoutError naming the rest."""
-        deadline = self._clock() + timeout
+        deadline = time.monotonic() + timeout
         while not stop.is_set():
             self.tick()
             if not self.pending():
                 return
-            if self._clock() > deadline:
+            if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:g}s: {', '.join(self.pending())}")
             stop.wait(TICK_SECONDS)
 
@@ -173,7 +171,7 @@ class Supervisor:
             unit.restarts += 1
             self._say(f"restarting {unit.name} (restart {unit.restarts})")
         unit.child = spawn(unit.name, unit.argv, unit.env, self._console, unit.pass_fds)
-        unit.started_at = self._clock()
+        unit.started_at = time.monotonic()
         unit.ready = unit.ready_url is None
 
     def _probe(self, unit: _Unit) -> None:
