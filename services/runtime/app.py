@@ -20,7 +20,7 @@ from .model import Model
 from .oip import oip_router
 from .service import ModelService, model_class
 from .settings import RuntimeSettings
-from .tracing import instrument_app, setup_tracing
+from .tracing import setup_tracing
 from .training import Retrainable
 from .training_api import training_router
 from .typed import typed_router
@@ -51,6 +51,9 @@ def create_app(
         summary=f"{cls.framework} model {settings.model!r}, version {settings.version}",
         version=settings.version,
         lifespan=lifespan,
+        # Our middleware opens the server span (see `tracing`); FastAPI's own telemetry
+        # would open a second one.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.service = service
@@ -63,7 +66,6 @@ def create_app(
     app.add_middleware(
         RequestContext, metrics=service.metrics, max_body_bytes=settings.max_body_bytes
     )
-    instrument_app(app)
     return app
 
 

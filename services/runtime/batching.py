@@ -15,10 +15,10 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 
 from .errors import Overloaded
 
@@ -52,11 +52,11 @@ class BatchObserver:
         pass
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending(Generic[In]):
     item: In
     future: asyncio.Future[tuple[Any, BatchTiming]]
-    enqueued_ns: int = field(default_factory=time.time_ns)
+    enqueued_ns: int
 
 
 class AdaptiveBatcher(Generic[In, Out]):
@@ -95,11 +95,13 @@ class AdaptiveBatcher(Generic[In, Out]):
                 f"{self._max_queue}); retry shortly"
             )
         loop = asyncio.get_running_loop()
-        pending = [_Pending(item, loop.create_future()) for item in items]
-        for entry in pending:
-            self._queue.put_nowait(entry)
-        results = await asyncio.gather(*(entry.future for entry in pending))
-        _trace_batches(pending[0].enqueued_ns, {id(t): t for _, t in results}.values())
+        enqueued_ns = time.time_ns()
+        futures = [loop.create_future() for _ in items]
+        for item, future in zip(items, futures, strict=True):
+            self._queue.put_nowait(_Pending(item, future, enqueued_ns))
+        # One instance (the usual request) awaits its future; gather costs more.
+        results = [await futures[0]] if len(futures) == 1 else await asyncio.gather(*futures)
+        _trace_batches(enqueued_ns, {id(t): t for _, t in results}.values())
         return [output for output, _ in results]
 
     async def _run(self) -> None:
@@ -152,10 +154,16 @@ class AdaptiveBatcher(Generic[In, Out]):
 def _trace_batches(enqueued_ns: int, timings: Iterable[BatchTiming]) -> None:
     """Give the request's trace its queue-wait and inference spans after the fact.
 
-    The batch ran in a shared worker, outside any one request's context.
+    The batch ran in a shared worker, outside any one request's context. A request
+    whose span records nothing (sampled out, or none) gets none.
     """
+    parent = context.get_current()
+    if not trace.get_current_span(parent).is_recording():
+        return
     for timing in timings:
-        tracer.start_span("queue_wait", start_time=enqueued_ns).end(end_time=timing.started_ns)
-        span = tracer.start_span("inference", start_time=timing.started_ns)
-        span.set_attribute("modelfleet.batch_size", timing.size)
+        tracer.start_span("queue_wait", parent, start_time=enqueued_ns).end(timing.started_ns)
+        attributes = {"modelfleet.batch_size": timing.size}
+        span = tracer.start_span(
+            "inference", parent, attributes=attributes, start_time=timing.started_ns
+        )
         span.end(end_time=timing.finished_ns)

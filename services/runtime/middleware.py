@@ -1,9 +1,11 @@
 """Plain ASGI middleware (contextvars set here reach the endpoint and back).
 
 `RequestContext` gives every request an id (the caller's `X-Request-Id` or a
-new one), echoes it and the trace id in response headers, counts traffic in
-the metrics and logs one line per request. Probes, `/metrics` and the docs are
-not traffic: they are neither counted nor logged.
+new one) and its server span (`tracing.ServerSpan`), echoes both ids in response
+headers, counts traffic in the metrics and logs one line per request. Probes,
+`/metrics` and the docs are not traffic: they are neither counted nor logged.
+One middleware does all of it because each ASGI layer costs a call and a send
+wrapper per message, on every request.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import re
 import time
 import uuid
 
-from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import REQUEST_ID
 from .metrics import ServiceMetrics
+from .tracing import ServerSpan
 
 __all__ = ["NOT_TRAFFIC", "RequestContext"]
 
@@ -41,9 +43,11 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        length, request_id = _read_headers(scope)
         token = REQUEST_ID.set(request_id)
         traffic = scope["path"] not in NOT_TRAFFIC
+        span = ServerSpan(scope)
+        trace_id = span.trace_id()
         status = 500
         started = time.perf_counter()
 
@@ -52,46 +56,53 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
-                headers["X-Request-Id"] = request_id
-                span = trace.get_current_span().get_span_context()
-                if span.is_valid:
-                    headers["X-Trace-Id"] = format(span.trace_id, "032x")
+                headers.append("X-Request-Id", request_id)
+                if trace_id is not None:
+                    headers.append("X-Trace-Id", trace_id)
             await send(message)
 
         if traffic:
             self.metrics.inflight.inc()
         try:
-            if _content_length(scope) > self.max_body_bytes:
+            if length is not None and length > self.max_body_bytes:
                 # Refuse before reading a byte.
                 await _too_large(self.max_body_bytes)(scope, receive, send_with_headers)
             else:
-                limited = _limited(receive, self.max_body_bytes)
-                await self.app(scope, limited, send_with_headers)
+                # A declared length is what the server delivers; only a chunked
+                # body needs counting.
+                checked = receive if length is not None else _limited(receive, self.max_body_bytes)
+                await self.app(scope, checked, send_with_headers)
         finally:
             if traffic:
                 self.metrics.inflight.dec()
                 self._record(scope, status, time.perf_counter() - started)
+            span.close(scope, status)  # after the log line, which carries its trace id
             REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        endpoint = _endpoint(scope)
-        self.metrics.request(endpoint, status, seconds)
+        handler = _handler(scope)
+        self.metrics.request(handler, status, seconds)
         logger.info(
             "%s %s %d",
             scope["method"],
             scope["path"],
             status,
-            extra={
-                "fields": {"status": status, "endpoint": endpoint, "ms": round(seconds * 1e3, 2)}
-            },
+            extra={"fields": {"status": status, "handler": handler, "ms": round(seconds * 1e3, 2)}},
         )
 
 
-def _content_length(scope: Scope) -> int:
+def _read_headers(scope: Scope) -> tuple[int | None, str]:
+    """The declared body length (None when not declared), and the request id: the
+    caller's `X-Request-Id` when it is safe to echo, else a new one."""
+    length, request_id = None, None
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
+            length = int(value) if value.isdigit() else 0
+        elif name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID_OK.match(candidate):
+                request_id = candidate
+    return length, request_id or uuid.uuid4().hex
 
 
 def _limited(receive: Receive, limit: int) -> Receive:
@@ -118,15 +129,6 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
 
 
-def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            if _REQUEST_ID_OK.match(candidate):
-                return candidate
-    return uuid.uuid4().hex
-
-
-def _endpoint(scope: Scope) -> str:
+def _handler(scope: Scope) -> str:
     """The matched route's name (low cardinality); `unmatched` for unknown paths."""
     return getattr(scope.get("route"), "name", None) or "unmatched"

@@ -225,6 +225,7 @@ def picture_type(annotation: Any) -> type[Picture] | None:
 
 @functools.cache
 def picture_fields(schema: type[Any]) -> dict[str, type[Picture]]:
-    """The picture fields of a pydantic model, in declaration order."""
+    """The picture fields of a pydantic model, in declaration order (asked on every
+    request, hence cached; schemas are classes that never change)."""
     found = {name: picture_type(field.annotation) for name, field in schema.model_fields.items()}
     return {name: kind for name, kind in found.items() if kind is not None}

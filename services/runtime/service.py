@@ -30,7 +30,7 @@ from .settings import RuntimeSettings
 from .tensors import TensorSpec, specs_for
 from .workers import WorkerReadiness
 
-__all__ = ["ModelService", "model_class"]
+__all__ = ["ModelService", "load_version", "model_class", "model_thread"]
 
 logger = logging.getLogger("modelfleet.service")
 
@@ -62,6 +62,27 @@ def _prepare_model_thread(model: Model[Any, Any]) -> None:
     model.prepare_thread()
 
 
+def model_thread(model: Model[Any, Any]) -> ThreadPoolExecutor:
+    """The one thread all of `model`'s code runs in: see Model.prepare_thread."""
+    return ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="model", initializer=_prepare_model_thread,
+        initargs=(model,),
+    )  # fmt: skip
+
+
+def load_version(
+    model: Model[Any, Any], registry: Registry, name: str, version: str
+) -> tuple[Path, Manifest]:
+    """Verify and load a registry version into `model`, then warm it up (in its thread)."""
+    artifact, manifest = registry.open(name, version)
+    model.load(artifact)
+    warmup = model.warmup_inputs()
+    outputs = model.predict(warmup)
+    if len(outputs) != len(warmup):
+        raise RuntimeError(f"warm-up returned {len(outputs)} outputs for {len(warmup)} inputs")
+    return artifact, manifest
+
+
 class ModelService:
     def __init__(self, settings: RuntimeSettings, model: Model[Any, Any]) -> None:
         self.settings = settings
@@ -80,11 +101,7 @@ class ModelService:
         self._ready = asyncio.Event()
         self.workers = WorkerReadiness.from_environment()
         self._loader: asyncio.Task[None] | None = None
-        # All model code runs in this one thread: see Model.prepare_thread.
-        self._model_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="model", initializer=_prepare_model_thread,
-            initargs=(model,),
-        )  # fmt: skip
+        self._model_thread = model_thread(model)
         batching = settings.batching
         self.batcher: AdaptiveBatcher[BaseModel, BaseModel] = AdaptiveBatcher(
             model.predict,
@@ -150,12 +167,9 @@ class ModelService:
         logger.info("%s %s ready after %.2fs", self.name, self.version, seconds)
 
     def _load_and_warm(self) -> None:
-        self.artifact, self.manifest = self.registry.open(self.name, self.version)
-        self.model.load(self.artifact)
-        warmup = self.model.warmup_inputs()
-        outputs = self.model.predict(warmup)
-        if len(outputs) != len(warmup):
-            raise RuntimeError(f"warm-up returned {len(outputs)} outputs for {len(warmup)} inputs")
+        self.artifact, self.manifest = load_version(
+            self.model, self.registry, self.name, self.version
+        )
 
     def check_target(self, name: str, version: str | None = None) -> None:
         if name != self.name:

@@ -138,9 +138,8 @@ async def _predictions(
     output = service.model.Output
     media_type = negotiate(output, len(items), request.headers.get("accept"))
     predictions = await service.predict(items)
-    with tracer.start_as_current_span("encode"):
-        body = response(model=service.name, version=service.version, predictions=predictions)
-        return await answer(body, output, media_type)
+    body = response(model=service.name, version=service.version, predictions=predictions)
+    return await answer(body, output, media_type)
 
 
 async def preprocess_upload(service: ModelService, index: int, upload: UploadFile) -> BaseModel:
