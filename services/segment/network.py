@@ -1,12 +1,12 @@
 """A small DeepLabV3-style network in plain torch, and its artifact files.
 
 As in DeepLabV3 (Chen et al., 2017), a strided backbone brings the picture
-to 1/4 of its size, dilated 3x3 convolutions then widen the receptive field
-without shrinking it further, and an atrous spatial pyramid pooling head
-(a 1x1 branch, 3x3 branches at several dilations and an image-level pooling
-branch) sees each position at several scales before a 1x1 classifier. A
-DeepLabV3+-style decoder adds the 1/2-scale backbone features back, so masks
-follow thin strokes, and the logits are upsampled to the input size. It is
+to 1/8 of its size (output stride 8), dilated 3x3 convolutions then widen the
+receptive field without shrinking it further, and an atrous spatial pyramid
+pooling head (a 1x1 branch, 3x3 branches at several dilations and an
+image-level pooling branch) sees each position at several scales. A DeepLabV3+-style decoder adds
+the 1/4- and 1/2-scale backbone features back, so masks follow thin strokes,
+and the logits of a 1x1 classifier are upsampled to the input size. It is
 fully convolutional: any picture size works.
 
 An artifact is `weights.pt` (a state dict, loaded with `weights_only=True`)
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, PositiveInt
 from torch import nn
 
 from .scenes import CLASSES
@@ -33,15 +33,16 @@ CONFIG = "network.json"
 
 
 class NetworkConfig(BaseModel):
-    widths: tuple[int, int, int] = (16, 32, 64)
+    widths: tuple[PositiveInt, PositiveInt, PositiveInt] = (16, 32, 64)
     """Channels at 1/2, 1/4 and 1/8 of the input size."""
-    dilations: tuple[int, ...] = (2, 2)
+    dilations: tuple[PositiveInt, ...] = (2, 2)
     """Dilations of the residual blocks at 1/8 scale."""
-    rates: tuple[int, ...] = (1, 2, 3)
+    rates: tuple[PositiveInt, ...] = (1, 2, 3)
     """Dilations of the ASPP's 3x3 branches."""
-    skip: int = Field(16, ge=1)
-    """Channels the 1/4-scale features contribute to the decoder."""
-    decoder: int = Field(32, ge=1)
+    skips: tuple[PositiveInt, PositiveInt] = (16, 16)
+    """Channels the 1/4- and 1/2-scale features contribute to the decoder."""
+    decoder: tuple[PositiveInt, PositiveInt] = (32, 16)
+    """Channels of the decoder at 1/4 and at 1/2 scale."""
 
 
 def _conv(
@@ -87,27 +88,37 @@ class DeepLab(nn.Module):
         super().__init__()
         half, quarter, eighth = config.widths
         self.config = config
-        self.backbone = nn.Sequential(
-            _conv(3, half, stride=2),
-            _conv(half, quarter, stride=2), _conv(quarter, quarter),
-        )  # fmt: skip
+        self.stem = _conv(3, half, stride=2)
+        self.backbone = nn.Sequential(_conv(half, quarter, stride=2), _conv(quarter, quarter))
         self.deep = nn.Sequential(
             _conv(quarter, eighth, stride=2),
             *(_Dilated(eighth, d) for d in config.dilations),
             _ASPP(eighth, config.rates),
         )
-        self.skip = _conv(quarter, config.skip, kernel=1)
-        self.decode = _conv(eighth + config.skip, config.decoder)
-        self.classify = nn.Conv2d(config.decoder, CLASSES, 1)
+        self.skips = nn.ModuleList(
+            [_conv(quarter, config.skips[0], kernel=1), _conv(half, config.skips[1], kernel=1)]
+        )
+        self.decode = nn.ModuleList(
+            [
+                _conv(eighth + config.skips[0], config.decoder[0]),
+                _conv(config.decoder[0] + config.skips[1], config.decoder[1]),
+            ]
+        )
+        self.classify = nn.Conv2d(config.decoder[1], CLASSES, 1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits `[n, CLASSES, h, w]` for images `[n, 3, h, w]` scaled to 0..1."""
-        shallow = self.backbone(images)
-        deep = F.interpolate(
-            self.deep(shallow), size=shallow.shape[2:], mode="bilinear", align_corners=False
-        )
-        logits = self.classify(self.decode(torch.cat([deep, self.skip(shallow)], dim=1)))
-        return F.interpolate(logits, size=images.shape[2:], mode="bilinear", align_corners=False)
+        half = self.stem(images)
+        quarter = self.backbone(half)
+        features = self.deep(quarter)
+        for shallow, skip, decode in zip((quarter, half), self.skips, self.decode, strict=True):
+            features = _upsampled(features, shallow)
+            features = decode(torch.cat([features, skip(shallow)], dim=1))
+        return _upsampled(self.classify(features), images)
+
+
+def _upsampled(features: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(features, size=like.shape[2:], mode="bilinear", align_corners=False)
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

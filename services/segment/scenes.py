@@ -37,7 +37,7 @@ CLASSES = 11
 SIDE = 64
 """Side of a generated scene in pixels."""
 DIGITS_PER_SCENE = (2, 4)
-DIGIT_SIZES = (14, 28)
+DIGIT_SIZES = (16, 30)
 """Side of an enlarged digit before rotation, in pixels (inclusive range)."""
 MAX_ROTATION = 25.0
 """Degrees either way: more would make a 6 and a 9 the same shape."""
