@@ -12,12 +12,9 @@ from services.runtime.model import Model
 from .fitting import segment
 from .network import DeepLab, load_network
 from .regions import LABELS, overlay, regions
-from .scenes import held_out
 from .schemas import Box, Region, Scene, Segmentation
 
 __all__ = ["SegmentModel"]
-
-WARMUP_SCENES = 2
 
 
 class SegmentModel(Model[Scene, Segmentation]):
@@ -42,10 +39,6 @@ class SegmentModel(Model[Scene, Segmentation]):
             stacked = np.stack([batch[i].image for i in indices])
             masks.update(zip(indices, segment(self.net, stacked), strict=True))
         return [_answer(scene.image, masks[i]) for i, scene in enumerate(batch)]
-
-    def warmup_inputs(self) -> list[Scene]:
-        """Held-out scenes (the input schema has no examples: its one field is a file)."""
-        return [Scene(image=image) for image in held_out().images[:WARMUP_SCENES]]
 
 
 def _answer(image: np.ndarray, mask: np.ndarray) -> Segmentation:

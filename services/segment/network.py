@@ -35,7 +35,7 @@ CONFIG = "network.json"
 class NetworkConfig(BaseModel):
     widths: tuple[PositiveInt, PositiveInt, PositiveInt] = (16, 32, 64)
     """Channels at 1/2, 1/4 and 1/8 of the input size."""
-    dilations: tuple[PositiveInt, ...] = (2, 2)
+    dilations: tuple[PositiveInt, ...] = (1, 1, 2)
     """Dilations of the residual blocks at 1/8 scale."""
     rates: tuple[PositiveInt, ...] = (1, 2, 3)
     """Dilations of the ASPP's 3x3 branches."""

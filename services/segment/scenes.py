@@ -39,7 +39,7 @@ SIDE = 64
 DIGITS_PER_SCENE = (2, 4)
 DIGIT_SIZES = (16, 30)
 """Side of an enlarged digit before rotation, in pixels (inclusive range)."""
-MAX_ROTATION = 25.0
+MAX_ROTATION = 15.0
 """Degrees either way: more would make a 6 and a 9 the same shape."""
 INK_THRESHOLD = 0.3
 EDGE = 0.15

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.runtime import Image, Mask
 from services.runtime.model import Schema
 
 from .regions import LABELS, PALETTE
+from .scenes import HELD_OUT_SEED, digit_split, make_scenes
 
 __all__ = [
     "MAX_SIDE",
@@ -46,8 +47,16 @@ class SceneMask(Mask):
     palette: ClassVar[tuple[tuple[int, int, int], ...]] = tuple(map(tuple, PALETTE.tolist()))
 
 
+def _example_scene() -> str:
+    """The first held-out scene as a data URL: the schema's example and the warm-up."""
+    _, (digits, labels) = digit_split()
+    return RGBImage._serialize(make_scenes(digits, labels, 1, HELD_OUT_SEED).images[0])
+
+
 class Scene(Schema):
     """One picture to segment."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"image": _example_scene()}]})
 
     image: RGBImage = Field(
         description=f"An RGB picture, each side {MIN_SIDE}..{MAX_SIDE} pixels "

@@ -24,6 +24,7 @@ import yaml
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.runtime.pictures import KIND_KEY
 from tests.observability.panels import PanelQuery, dashboards, panel_queries
 from tests.processes import (
     Server,
@@ -95,10 +96,13 @@ def listed_versions(url: str) -> set[str]:
 def predict_request(service_url: str, model: str) -> dict[str, Any]:
     """httpx arguments of a valid predict call, from the input schema's first example.
 
-    Image models (an example of `pixels`) take an uploaded picture instead of JSON.
+    Image models (an example of `pixels`) take an uploaded picture instead of JSON;
+    models with picture fields take a form, where a data URL may stand for the file.
     """
     metadata = httpx.get(f"{service_url}/v1/models/{model}", timeout=5).json()
     instance = metadata["input_schema"]["examples"][0]
+    if any(KIND_KEY in p for p in metadata["input_schema"]["properties"].values()):
+        return {"files": {name: (None, value) for name, value in instance.items()}}
     if "pixels" not in instance:
         return {"json": instance}
     side = math.isqrt(len(instance["pixels"]))
