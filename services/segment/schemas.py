@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import ConfigDict, Field, field_validator
 
 from services.runtime import Image, Mask
+from services.runtime.imaging import data_url
 from services.runtime.model import Schema
 
 from .regions import LABELS, PALETTE
@@ -33,7 +34,7 @@ __all__ = [
 
 MIN_SIDE = 16
 MAX_SIDE = 1024
-"""Sides the network is run on: digits are found at 14-35 pixels, and a larger
+"""Sides the network is run on: digits are found at 16-34 pixels, and a larger
 picture would cost seconds of CPU and gigabytes of activations."""
 
 Label = Literal[LABELS]  # type: ignore[valid-type]
@@ -50,7 +51,7 @@ class SceneMask(Mask):
 def _example_scene() -> str:
     """The first held-out scene as a data URL: the schema's example and the warm-up."""
     _, (digits, labels) = digit_split()
-    return RGBImage._serialize(make_scenes(digits, labels, 1, HELD_OUT_SEED).images[0])
+    return data_url(RGBImage.encode(make_scenes(digits, labels, 1, HELD_OUT_SEED).images[0]))
 
 
 class Scene(Schema):
@@ -60,7 +61,7 @@ class Scene(Schema):
 
     image: RGBImage = Field(
         description=f"An RGB picture, each side {MIN_SIDE}..{MAX_SIDE} pixels "
-        "(digits about 14-35 pixels tall are found)"
+        "(digits about 16-34 pixels tall are found)"
     )
 
     @field_validator("image")
