@@ -26,7 +26,7 @@ RECIPES: dict[str, NetworkConfig] = {
 }
 SEED = 7
 TRAIN_SCENES = 4000
-SCHEDULE = Schedule(steps=2000, batch_size=16, learning_rate=4e-3, seed=SEED)
+SCHEDULE = Schedule(steps=1800, batch_size=16, learning_rate=4e-3, seed=SEED)
 TORCH_THREADS = 1
 """One thread keeps `make models` on one core of a shared machine."""
 
