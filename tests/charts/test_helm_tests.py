@@ -53,6 +53,7 @@ def test_the_fleet_test_checks_every_version_and_is_let_in(render_scenario: Rend
         "prod-minilm-v1",
         "prod-segment-v1",
         "prod-penguins-v1",
+        "prod-styles-v1",
         "modelfleet-gateway",
     } == hosts
     labels = fleet["metadata"]["labels"]

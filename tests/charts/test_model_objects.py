@@ -122,7 +122,7 @@ def test_servicemonitors_render_only_when_the_crd_is_served(
 ) -> None:
     assert "ServiceMonitor" not in {m["kind"] for m in render_scenario("defaults")}
     monitors = by_kind(render_scenario("monitoring-crds"), "ServiceMonitor")
-    models = {"iris", "digits", "minilm", "segment", "penguins"}
+    models = {"iris", "digits", "minilm", "styles", "segment", "penguins"}
     assert models | {"modelfleet-gateway"} == monitors.keys()
     endpoint = monitors["iris"]["spec"]["endpoints"][0]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")

@@ -11,6 +11,7 @@ substituted for the variables, must return at least one series.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -24,7 +25,6 @@ import yaml
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.runtime.pictures import KIND_KEY
 from tests.observability.panels import PanelQuery, dashboards, panel_queries
 from tests.processes import (
     Server,
@@ -97,12 +97,13 @@ def predict_request(service_url: str, model: str) -> dict[str, Any]:
     """httpx arguments of a valid predict call, from the input schema's first example.
 
     Image models (an example of `pixels`) take an uploaded picture instead of JSON;
-    models with picture fields take a form, where a data URL may stand for the file.
+    picture forms (styles) take their example's fields as text parts, pictures as data URLs.
     """
     metadata = httpx.get(f"{service_url}/v1/models/{model}", timeout=5).json()
     instance = metadata["input_schema"]["examples"][0]
-    if any(KIND_KEY in p for p in metadata["input_schema"]["properties"].values()):
-        return {"files": {name: (None, value) for name, value in instance.items()}}
+    if metadata["operations"][0]["request"] == "multipart" and "pixels" not in instance:
+        text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in instance.items()}
+        return {"files": {k: (None, v) for k, v in text.items()}}
     if "pixels" not in instance:
         return {"json": instance}
     side = math.isqrt(len(instance["pixels"]))
