@@ -14,7 +14,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from .app import create_app
 from .logs import configure_logging
-from .settings import GatewaySettings
+from .settings import GatewaySettings, ServerSettings
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -22,29 +22,39 @@ def _listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.set_inheritable(True)
     return sock
+
+
+def _sockets(server: ServerSettings) -> list[socket.socket] | None:
+    """The sockets to serve; None lets uvicorn bind host:port itself."""
+    if server.fd is None and server.metrics_port is None:
+        return None
+    # socket(fileno=) detects the family; uvicorn's own `fd` option assumes a Unix socket.
+    main = (
+        _listen(server.host, server.port) if server.fd is None else socket.socket(fileno=server.fd)
+    )
+    if server.metrics_port is None:
+        return [main]
+    return [main, _listen(server.host, server.metrics_port)]
 
 
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level)
-    server = settings.server
     config = uvicorn.Config(
         create_app(settings),
-        host=server.host,
-        port=server.port,
+        host=settings.server.host,
+        port=settings.server.port,
         log_config=None,  # keep the JSON handler configured above
         access_log=False,  # metrics count requests; a line per request is noise at this rate
-        timeout_keep_alive=server.keepalive_seconds,
-        timeout_graceful_shutdown=server.graceful_timeout_seconds,
+        timeout_keep_alive=settings.server.keepalive_seconds,
+        timeout_graceful_shutdown=settings.server.graceful_timeout_seconds,
         lifespan="on",
         server_header=False,
     )
-    ports = [server.port] if server.metrics_port is None else [server.port, server.metrics_port]
-    uvicorn_server = uvicorn.Server(config)
-    uvicorn_server.run(sockets=[_listen(server.host, port) for port in ports])
-    if not uvicorn_server.started:  # as uvicorn.run: a failed startup is a failed exit
+    server = uvicorn.Server(config)
+    server.run(sockets=_sockets(settings.server))
+    if not server.started:  # as `uvicorn.run` does: a failed start is a failed exit
         sys.exit(STARTUP_FAILURE)
 
 
