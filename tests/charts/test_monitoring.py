@@ -4,12 +4,15 @@ Alloy / vmagent / managed collectors, and more than one fleet per namespace.
 
 from __future__ import annotations
 
+import yaml
 from prometheus_client import generate_latest
 
 from gateway.metrics import create_metrics
-from tests.charts.helm import MONITORING_APIS, Helm, RenderScenario, by_kind
+from tests.charts.helm import MONITORING_APIS, ROOT, Helm, RenderScenario, by_kind
 
 RELEASE_LABEL = {"release": "kube-prometheus-stack"}
+MODELS = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())["models"]
+MONITORS = {*MODELS, "modelfleet-gateway"}
 
 
 def fleet_labels(monitor: dict) -> set[str]:
@@ -27,7 +30,7 @@ def test_every_servicemonitor_labels_its_series_with_the_fleet(
     """The rules group by (namespace, fleet, ...): the release name unless set."""
     monitors = by_kind(render_scenario("monitoring-crds"), "ServiceMonitor")
     assert {name: fleet_labels(m) for name, m in monitors.items()} == {
-        name: {"modelfleet"} for name in ("iris", "digits", "minilm", "modelfleet-gateway")
+        name: {"modelfleet"} for name in MONITORS
     }
     values = {"serviceMonitor": {"fleet": "blue"}, "gateway": {"serviceMonitor": {"fleet": "blue"}}}
     renamed = by_kind(helm.template(values=values, api_versions=MONITORING_APIS), "ServiceMonitor")
@@ -51,7 +54,7 @@ def test_servicemonitors_and_the_prometheusrule_carry_the_label_prometheus_selec
     }  # fmt: skip
     manifests = helm.template(values=values, api_versions=MONITORING_APIS)
     selected = [m for m in manifests if m["kind"] in ("ServiceMonitor", "PrometheusRule")]
-    assert len(selected) == 5
+    assert len(selected) == len(MONITORS) + 1  # and the one PrometheusRule
     assert all(m["metadata"]["labels"]["release"] == "kube-prometheus-stack" for m in selected)
 
 
