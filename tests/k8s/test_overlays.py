@@ -107,6 +107,9 @@ def test_the_keda_component_replaces_one_hpa_with_a_scaledobject(
     scaled = by_kind(manifests, "ScaledObject")["iris-v1"]
     assert scaled["metadata"]["namespace"] == "modelfleet"
     assert scaled["spec"]["scaleTargetRef"]["name"] in by_kind(manifests, "Deployment")
-    assert "modelfleet_inflight_requests" in scaled["spec"]["triggers"][0]["metadata"]["query"]
+    query = scaled["spec"]["triggers"][0]["metadata"]["query"]
+    assert "modelfleet_inflight_requests{" in query
+    # Another fleet's (or namespace's) iris v1 never joins the sum.
+    assert 'namespace="modelfleet"' in query and 'fleet="modelfleet"' in query
     hpas = set(by_kind(manifests, "HorizontalPodAutoscaler"))
     assert hpas == VERSIONS - {"iris-v1"} | {"modelfleet-gateway"}
