@@ -14,6 +14,7 @@ from functools import partial
 from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .api import model_router, status_router
 from .auth import KeyStore
@@ -84,7 +85,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     metrics = create_metrics()
     fleet = Fleet(metrics, Ejector(settings.eject.failures, settings.eject.cooldown_seconds))
     traced = export_configured()
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped in a package, not a CDN (see the runtime).
+    app = FastAPIOffline(
         title="modelfleet gateway",
         version=package_version("modelfleet"),
         description="Routes requests to model versions: weighted canaries, pinning, sticky "

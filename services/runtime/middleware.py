@@ -25,8 +25,11 @@ from .metrics import ServiceMetrics
 __all__ = ["NOT_TRAFFIC", "RequestContext"]
 
 NOT_TRAFFIC = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/favicon.ico"}
-)
+    {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc",
+     "/openapi.json", "/favicon.ico"}
+)  # fmt: skip
+DOCS_ASSETS = "/static-offline-docs/"
+"""Swagger UI's and ReDoc's files (fastapi_offline serves them here): not traffic either."""
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 logger = logging.getLogger("modelfleet.access")
 
@@ -43,7 +46,7 @@ class RequestContext:
             return
         request_id = _request_id(scope)
         token = REQUEST_ID.set(request_id)
-        traffic = scope["path"] not in NOT_TRAFFIC
+        traffic = not (scope["path"] in NOT_TRAFFIC or scope["path"].startswith(DOCS_ASSETS))
         status = 500
         started = time.perf_counter()
 
