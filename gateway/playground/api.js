@@ -8,8 +8,11 @@ export function apiKey() {
   return keyInput().value.trim();
 }
 
+// True when the key is a new one (the page then reloads what it shows).
 export function rememberKey() {
+  const changed = sessionStorage.getItem(KEY_STORE) !== apiKey();
   sessionStorage.setItem(KEY_STORE, apiKey());
+  return changed;
 }
 
 export function restoreKey() {

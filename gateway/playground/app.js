@@ -89,7 +89,7 @@ async function start() {
 }
 
 $("api-key").addEventListener("change", async () => {
-  api.rememberKey();
+  if (!api.rememberKey()) return;
   fleet.shown = "";
   await start();
 });

@@ -79,12 +79,14 @@ function cellText(value) {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function table(name, rows) {
+// Records as a table; inside an output list the entry's name already labels it.
+function table(name, rows, caption = false) {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const head = el("tr", {}, ...columns.map((c) => el("th", { scope: "col", text: c.replaceAll("_", " ") })));
   const body = rows.map((row) => el("tr", {}, ...columns.map((c) => el("td", { text: cellText(row[c]) }))));
+  const title = caption ? el("caption", { text: name.replaceAll("_", " ") }) : null;
   return el("div", { class: "scroll" },
-    el("table", {}, el("caption", { text: name.replaceAll("_", " ") }), el("thead", {}, head), el("tbody", {}, ...body)));
+    el("table", { "aria-label": name.replaceAll("_", " ") }, title, el("thead", {}, head), el("tbody", {}, ...body)));
 }
 
 const RENDERERS = {
@@ -107,7 +109,7 @@ export function renderOutput(output, schema, context) {
     const kind = outputKind(value, context);
     const property = resolve((schema?.properties || {})[name], schema || {});
     const shown = RENDERERS[kind](name, value, context, property);
-    list.append(el("div", { class: `entry ${kind}`, "data-name": name, "data-kind": kind },
+    list.append(el("div", { class: `entry kind-${kind}`, "data-name": name, "data-kind": kind },
       el("dt", { text: name.replaceAll("_", " "), title: property.description }), el("dd", {}, shown)));
   }
   return list;
@@ -134,7 +136,7 @@ function similarities(outputs) {
       rows.push({ a: `#${i + 1}`, b: `#${j + 1}`, cosine_similarity: cosine(outputs[i][field], outputs[j][field]) });
     }
   }
-  return el("section", { class: "similarity" }, table(`cosine similarity of the ${field} vectors`, rows));
+  return el("section", { class: "similarity" }, table(`cosine similarity of the ${field} vectors`, rows, true));
 }
 
 // A whole answer: predict's `predictions` (one per input), or an action's one object.

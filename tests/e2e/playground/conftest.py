@@ -1,0 +1,104 @@
+"""One `modelfleet up` stack (the shipped values file, every model) with API keys on,
+and a Chromium page on its playground per test, the key already entered."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import chromium
+from tests.processes import Server, all_ready, launch_stack, stop_stack, wait_until
+
+ROOT = Path(__file__).resolve().parents[3]
+API_KEY = "playground-test-key"
+KEY_HEADERS = {"X-API-Key": API_KEY}
+DESKTOP = {"width": 1280, "height": 900}
+# Real services on a shared 2-core machine: a first answer can take seconds.
+expect.set_options(timeout=20_000)
+
+
+@dataclass
+class Stack:
+    server: Server
+    values: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, headers=KEY_HEADERS, timeout=30)
+
+    def post(self, path: str, body: object) -> httpx.Response:
+        return httpx.post(self.url + path, json=body, headers=KEY_HEADERS, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Stack]:
+    folder = tmp_path_factory.mktemp("playground-stack")
+    values = folder / "values.yaml"
+    shutil.copy(ROOT / "charts/modelfleet/values.yaml", values)
+    keys = folder / "api-keys"
+    keys.write_text(hashlib.sha256(API_KEY.encode()).hexdigest() + "\n")
+    server, marker = launch_stack(
+        folder, values, registry_root, env={"MODELFLEET_API_KEYS_FILE": str(keys)}
+    )
+    try:
+        wait_until(lambda: "modelfleet is up" in server.output(), 300, "the stack")
+        wait_until(lambda: all_ready(server.url, KEY_HEADERS), 60, "every version ready")
+        yield Stack(server, values)
+    finally:
+        stop_stack(server, marker)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def open_playground(browser: Browser, stack: Stack, viewport: dict[str, int] = DESKTOP) -> Page:
+    """A fresh page with the API key typed in, once the model list has arrived.
+
+    Script errors are collected in `page.script_errors` (the fixture asserts none)."""
+    page = browser.new_context(viewport=viewport).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.script_errors = errors  # type: ignore[attr-defined]
+    page.goto(stack.url + "/")
+    expect(page.locator("#key-note")).to_contain_text("needs an API key")
+    page.fill("#api-key", API_KEY)
+    page.locator("#api-key").press("Tab")  # leaving the field applies the key
+    expect(page.locator("#versions tbody tr").first).to_be_visible()
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    opened = open_playground(browser, stack)
+    yield opened
+    opened.context.close()
+    # The 401 before the key is typed is the page's own check, not a script error.
+    errors = [e for e in opened.script_errors if "401" not in e]  # type: ignore[attr-defined]
+    assert not errors, f"the page's script failed: {errors}"
+
+
+def choose(page: Page, model: str, operation: str = "predict") -> None:
+    """Pick a model and one of its operation tabs; wait for that operation's form."""
+    page.select_option("#model", model)
+    expect(page.locator("#model-title")).to_contain_text(model)
+    page.get_by_role("tab", name=operation, exact=True).click()
+    expect(panel(page).locator("form")).to_be_visible()
+
+
+def panel(page: Page):  # type: ignore[no-untyped-def]
+    """The operation tab panel on show."""
+    return page.locator("#operation > [role=tabpanel]:not([hidden])")
