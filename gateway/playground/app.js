@@ -66,6 +66,7 @@ async function showModel() {
   fleet.shown = name;
   history.replaceState(null, "", `#model=${encodeURIComponent(name)}`);
   const { response, body } = await api.getJSON(`/models/${encodeURIComponent(name)}`);
+  if (fleet.shown !== name) return; // another model was chosen meanwhile
   const summary = $("model-summary");
   if (!response.ok || !body) {
     fleet.shown = "";

@@ -94,7 +94,7 @@ export function operationPanel({ model, op, versions, limit }) {
     modeBox, presets, fieldsBox, general,
     el("div", { class: "actions" },
       el("label", { class: "inline", for: versionSelect.id, text: "Version" }), versionSelect,
-      sendButton, cancelButton, live),
+      sendButton, cancelButton, live && live.element),
     progress,
     comparison && comparison.element,
   ].filter(Boolean));
@@ -112,6 +112,7 @@ export function operationPanel({ model, op, versions, limit }) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (live) live.cancel();
     const request = prepare(versionSelect.value);
     if (!request) return;
     if (state.controller) state.controller.abort(); // a newer request replaces it
@@ -155,7 +156,10 @@ function liveToggle(prefix, op, form, fieldsBox, allowed) {
     clearTimeout(timer);
     timer = setTimeout(() => form.requestSubmit(), LIVE_DELAY_MS);
   });
-  return el("span", { class: "choice" }, box, el("label", { for: id, text: "send as I change it" }));
+  return {
+    element: el("span", { class: "choice" }, box, el("label", { for: id, text: "send as I change it" })),
+    cancel: () => clearTimeout(timer), // a click on Send has sent it already
+  };
 }
 
 function modeChooser(prefix, modes, setMode) {
