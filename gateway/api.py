@@ -122,7 +122,9 @@ def status_router(fleet: Fleet) -> APIRouter:
     async def models(request: Request) -> dict[str, Any]:
         settings = request.app.state.settings
         timeout = settings.upstream.readiness_timeout_seconds
-        return await describe_fleet(fleet, request.app.state.session, timeout, settings.max_body_bytes)
+        return await describe_fleet(
+            fleet, request.app.state.session, timeout, settings.max_body_bytes
+        )
 
     _oip_health(router, fleet)
     return router

@@ -62,7 +62,9 @@ def _metadata(name: str, version: str) -> dict[str, Any]:
     example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
     schema = {
         "type": "object",
-        "properties": {f: {"type": "number", "exclusiveMinimum": 0, "maximum": 10} for f in example},
+        "properties": {
+            f: {"type": "number", "exclusiveMinimum": 0, "maximum": 10} for f in example
+        },
         "required": list(example),
         "examples": [example],
     }

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.browser import chromium
 from tests.processes import Server, all_ready, launch_stack, stop_stack, wait_until
@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 API_KEY = "playground-test-key"
 KEY_HEADERS = {"X-API-Key": API_KEY}
 DESKTOP = {"width": 1280, "height": 900}
+LOCAL = ("http://127.0.0.1:", "data:", "blob:")
 # Real services on a shared 2-core machine: a first answer can take seconds.
 expect.set_options(timeout=20_000)
 
@@ -58,6 +59,37 @@ def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iter
         stop_stack(server, marker)
 
 
+@dataclass
+class Traffic:
+    """What a page fetched (answers received) and what its policy blocked."""
+
+    loaded: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    other_failures: list[str] = field(default_factory=list)
+
+    def outside(self) -> list[str]:
+        return [url for url in self.loaded if not url.startswith(LOCAL)]
+
+    def check_local(self, asset: str) -> None:
+        assert not self.outside(), f"loaded from outside 127.0.0.1: {self.outside()}"
+        assert not self.other_failures, self.other_failures
+        assert any(url.endswith(asset) for url in self.loaded), f"{asset} never loaded"
+
+
+def record_traffic(page: Page) -> Traffic:
+    """Record from now on what `page` loads and what its policy blocks."""
+    traffic = Traffic()
+    page.on("response", lambda response: traffic.loaded.append(response.url))
+
+    def failed(request: Request) -> None:
+        # The pages' Content-Security-Policy stops ReDoc's footer logo (a CDN URL).
+        csp = request.failure == "csp" and not request.url.startswith(LOCAL)
+        (traffic.blocked if csp else traffic.other_failures).append(request.url)
+
+    page.on("requestfailed", failed)
+    return traffic
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with chromium() as launched:
@@ -67,8 +99,10 @@ def browser() -> Iterator[Browser]:
 def open_playground(browser: Browser, stack: Stack, viewport: dict[str, int] = DESKTOP) -> Page:
     """A fresh page with the API key typed in, once the model list has arrived.
 
-    Script errors are collected in `page.script_errors` (the fixture asserts none)."""
+    Script errors are collected in `page.script_errors`, what it loads in `page.traffic`
+    (the fixture asserts no errors and nothing loaded from outside 127.0.0.1)."""
     page = browser.new_context(viewport=viewport).new_page()
+    page.traffic = record_traffic(page)  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -89,6 +123,7 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     opened.context.close()
     errors = [e for e in opened.script_errors if not e.startswith("Failed to load resource")]  # type: ignore[attr-defined]
     assert not errors, f"the page's script failed: {errors}"
+    assert not opened.traffic.outside(), opened.traffic.outside()  # type: ignore[attr-defined]
 
 
 def choose(page: Page, model: str, operation: str = "predict") -> None:

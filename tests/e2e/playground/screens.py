@@ -17,7 +17,9 @@ from playwright.sync_api import Locator, Page
 __all__ = ["ARTIFACTS", "colour_share", "region", "screenshot"]
 
 ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = Path(os.environ.get("MODELFLEET_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "playground"
+ARTIFACTS = (
+    Path(os.environ.get("MODELFLEET_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "playground"
+)
 PAGE_BOX = """e => { const r = e.getBoundingClientRect();
   return [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY]; }"""
 

@@ -58,3 +58,9 @@ def test_the_page_fits_a_phone_screen(browser: Browser, stack: Stack) -> None:
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], control
     screenshot(page, "phone-iris")
     page.context.close()
+
+
+def test_the_page_loads_only_from_the_gateway(page: Page) -> None:
+    for model, operation in (("digits", "predict"), ("minilm", "answer"), ("iris", "predict")):
+        choose(page, model, operation)
+    page.traffic.check_local("/playground/app.js")  # type: ignore[attr-defined]
