@@ -17,8 +17,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 __all__ = [
     "STACK_MARKER",
@@ -27,6 +29,7 @@ __all__ = [
     "child_pids",
     "free_port",
     "launch",
+    "launch_gateway",
     "launch_stack",
     "marked_processes",
     "python_module",
@@ -162,6 +165,17 @@ def launch_stack(
     )  # fmt: skip
     server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker, **env}, port=port)
     return server, marker
+
+
+def launch_gateway(folder: Path, routes: Mapping[str, Any]) -> Server:
+    """A ready gateway process on a free port, routing by `routes` (a routes.yaml table)."""
+    routes_file = folder / "routes" / "routes.yaml"
+    routes_file.parent.mkdir(parents=True)
+    routes_file.write_text(yaml.safe_dump(dict(routes)))
+    port = free_port()
+    env = {"MODELFLEET_ROUTES_FILE": str(routes_file), "MODELFLEET_SERVER__HOST": "127.0.0.1",
+           "MODELFLEET_SERVER__PORT": str(port)}  # fmt: skip
+    return wait_ready(launch("gateway", lambda _: python_module("gateway"), folder, env, port))
 
 
 def stop_stack(server: Server, marker: str, timeout: float = 15.0) -> None:
