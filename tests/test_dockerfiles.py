@@ -21,7 +21,7 @@ MODEL_DOCKERFILES = sorted(
     p for p in (ROOT / "services").glob("*/Dockerfile") if p.parent.name != "runtime"
 )
 DOCKERFILES = [ROOT / "Dockerfile.base", ROOT / "gateway" / "Dockerfile", *MODEL_DOCKERFILES]
-TORCH_MODELS = {"digits", "minilm"}
+TORCH_MODELS = {"digits", "minilm", "segment"}
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
