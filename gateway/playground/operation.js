@@ -354,7 +354,8 @@ function answerArea(prefix) {
       rendered.replaceChildren(grid);
       return {
         add(line, schema, context) {
-          grid.append(el("article", { class: "card" }, renderOutput(line || {}, schema, context)));
+          const at = Math.round(performance.now());
+          grid.append(el("article", { class: "card", "data-received-ms": at }, renderOutput(line || {}, schema, context)));
         },
       };
     },

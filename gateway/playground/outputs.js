@@ -7,6 +7,7 @@ import { properties, resolve } from "./schema.js";
 import { el } from "./widgets.js";
 
 const VECTOR_MIN = 16;
+const KIND = "x-modelfleet-kind";
 
 const numbers = (values) => values.length > 0 && values.every((v) => typeof v === "number");
 
@@ -99,18 +100,25 @@ const RENDERERS = {
   scalar: (name, value) => el("span", { class: "value", text: cellText(value) }),
 };
 
-// One output object as a definition list, its properties in the schema's order.
+// One output object as a definition list, its properties in the schema's order. A
+// class mask (`x-modelfleet-kind: mask`) is drawn over its sibling picture instead.
 export function renderOutput(output, schema, context) {
   const described = properties(schema || {}).map((p) => p.name);
-  const names = [...described, ...Object.keys(output).filter((n) => !described.includes(n))];
+  const property = (name) => resolve((schema?.properties || {})[name], schema || {});
+  let names = [...described, ...Object.keys(output).filter((n) => !described.includes(n))];
   const list = el("dl", { class: "output" });
+  const mask = names.find((n) => property(n)[KIND] === "mask" && typeof output[n] === "string");
+  if (mask) {
+    const base = names.find((n) => n !== mask && outputKind(output[n]) === "image");
+    list.append(segmentation(output, mask, base, property(mask)));
+    names = names.filter((n) => n !== mask && n !== base);
+  }
   for (const name of names.filter((n) => n in output)) {
     const value = output[name];
     const kind = outputKind(value, context);
-    const property = resolve((schema?.properties || {})[name], schema || {});
-    const shown = RENDERERS[kind](name, value, context, property);
+    const shown = RENDERERS[kind](name, value, context, property(name));
     list.append(el("div", { class: `entry kind-${kind}`, "data-name": name, "data-kind": kind },
-      el("dt", { text: name.replaceAll("_", " "), title: property.description }), el("dd", {}, shown)));
+      el("dt", { text: name.replaceAll("_", " "), title: property(name).description }), el("dd", {}, shown)));
   }
   return list;
 }
@@ -143,4 +151,47 @@ function similarities(outputs) {
 export function renderAnswer(op, body, request) {
   if (op.name === "predict") return renderMany(body.predictions, op.output_schema, request.inputs, request.pictures);
   return renderOutput(body, op.output_schema, request.inputs[0]);
+}
+
+// The colours of a palette PNG (a data URL), read from its PLTE chunk.
+export function paletteOf(dataUrl) {
+  const bytes = Uint8Array.from(atob(dataUrl.split(",")[1]), (c) => c.charCodeAt(0));
+  const view = new DataView(bytes.buffer);
+  for (let at = 8; at + 8 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.slice(at + 4, at + 8));
+    if (type === "PLTE") {
+      const colours = [];
+      for (let i = 0; i < length; i += 3) {
+        const [r, g, b] = bytes.slice(at + 8 + i, at + 11 + i);
+        colours.push(`#${[r, g, b].map((v) => v.toString(16).padStart(2, "0")).join("")}`);
+      }
+      return colours;
+    }
+    at += length + 12;
+  }
+  return [];
+}
+
+// A segmentation: the picture with the class mask over it (toggled), and a legend of
+// the classes present from the records that carry each class's mask `index`.
+function segmentation(output, mask, base, schema) {
+  const layer = el("img", { class: "mask-layer", src: output[mask], alt: `${mask.replaceAll("_", " ")}: class per pixel`, hidden: true });
+  const picture = el("img", { class: "picture", src: base ? output[base] : output[mask], alt: (base || mask).replaceAll("_", " ") });
+  const toggle = el("input", { type: "checkbox", id: `mask-${Math.random().toString(36).slice(2)}` });
+  toggle.addEventListener("change", () => { layer.hidden = !toggle.checked; });
+  const records = Object.values(output).find((v) => Array.isArray(v) && v.length && v.every((r) => Number.isInteger(r?.index)));
+  const palette = paletteOf(output[mask]);
+  const total = (records || []).reduce((sum, r) => sum + (r.pixels || 0), 0);
+  const legend = el("ul", { class: "legend", "aria-label": "classes" }, ...(records || []).map((record) => {
+    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+    swatch.style.background = palette[record.index] || "transparent";
+    const area = record.pixels && total ? ` · ${record.pixels} px (${percent(record.pixels / total)})` : "";
+    return el("li", { "data-index": record.index, "data-colour": palette[record.index] || "" },
+      swatch, el("span", { text: `${record.label ?? record.index}${area}` }));
+  }));
+  return el("div", { class: "segmentation", "data-name": mask, title: schema.description },
+    el("div", { class: "layers" }, picture, layer),
+    el("span", { class: "choice" }, toggle, el("label", { for: toggle.id, text: "show the class mask" })),
+    legend);
 }

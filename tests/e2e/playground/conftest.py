@@ -37,8 +37,8 @@ class Stack:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, headers=KEY_HEADERS, timeout=30)
 
-    def post(self, path: str, body: object) -> httpx.Response:
-        return httpx.post(self.url + path, json=body, headers=KEY_HEADERS, timeout=30)
+    def post(self, path: str, body: object = None, files: object = None) -> httpx.Response:
+        return httpx.post(self.url + path, json=body, files=files, headers=KEY_HEADERS, timeout=60)
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,20 @@ def _cosine_through_the_api(stack: Stack, texts: list[str]) -> str:
     answer = stack.post("/models/minilm/predict", {"instances": [{"text": t} for t in texts]})
     a, b = (np.array(p["embedding"]) for p in answer.json()["predictions"])
     return f"{a @ b / (np.linalg.norm(a) * np.linalg.norm(b)):.3f}"
+
+
+def test_penguins_answers_its_query_form(page: Page) -> None:
+    choose(page, "penguins")
+    form = panel(page)
+    form.get_by_label("query parameters (GET)").check()
+    form.get_by_role("button", name="example 1").click()
+    expect(form.locator("#penguins-predict-0-island")).to_have_value('"Torgersen"')
+    expect(form.locator("#penguins-predict-0-body_mass_g-slider")).to_have_attribute("max", "9000")
+    form.get_by_role("button", name="Send").click()
+    expect(page.locator(".rendered .bars li").first).to_have_attribute("data-label", "Adelie")
+    page.get_by_role("tab", name="curl").click()
+    curl = page.locator(".answer pre.curl")
+    expect(curl).to_contain_text("/models/penguins/predict?island=Torgersen&bill_length_mm=39.1")
+    shot = screenshot(page, "penguins-query")
+    bar = region(shot, page.locator(".rendered .bars li").first.locator(".track"))
+    assert colour_share(bar, BAR) > 0.5
