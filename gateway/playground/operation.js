@@ -16,7 +16,7 @@ export function operationPanel({ model, op, versions, limit }) {
   const modes = [["one", "one input"]];
   if (op.bulk && op.request === "json") modes.push(["bulk", "several inputs (bulk)"]);
   if (op.query) modes.push(["query", "query parameters (GET)"]);
-  const state = { mode: "one", instances: [], controller: null, last: null };
+  const state = { mode: "one", instances: [], controller: null };
   const prefix = `${model}-${op.name}`;
   const options = { accept: op.media_types, limit, bulk: op.bulk };
 
@@ -30,7 +30,7 @@ export function operationPanel({ model, op, versions, limit }) {
   const cancelButton = el("button", { type: "button", text: "Cancel", hidden: true });
   const progress = el("div", { class: "progress", hidden: true, role: "status" },
     el("progress", { "aria-label": "waiting for the answer" }), el("span", { class: "elapsed" }));
-  const answer = answerArea(prefix);
+  const answer = answerArea();
 
   const makeInstance = (index) => {
     const fields = properties(op.input_schema).map((p) => buildField(`${prefix}-${index}`, p, options));
@@ -311,7 +311,7 @@ function showFieldErrors(state, general, problems) {
 }
 
 // The answer: who answered, how fast, and the tabs rendered / raw JSON / curl.
-function answerArea(prefix) {
+function answerArea() {
   const meta = el("dl", { class: "meta" });
   const rendered = el("div", { class: "rendered", "aria-live": "polite" });
   const raw = el("pre", { class: "raw", tabindex: "0" });

@@ -5,9 +5,8 @@ import { el } from "./widgets.js";
 
 let counter = 0;
 
-// `items`: [{label, panel}] where panel is an element. Returns the tab list element;
-// `onSelect(index)` runs whenever a tab is chosen.
-export function tabList(list, items, panels, onSelect = () => {}) {
+// `items`: [{label, panel}]: the tab buttons go into `list`, the panels into `panels`.
+export function tabList(list, items, panels) {
   const id = `tabs${counter++}`;
   const buttons = items.map(({ label }, i) => el("button", {
     type: "button", role: "tab", id: `${id}-${i}`, "aria-controls": `${id}-panel-${i}`, text: label,
@@ -26,7 +25,6 @@ export function tabList(list, items, panels, onSelect = () => {}) {
       items[i].panel.hidden = i !== index;
     });
     if (focus) buttons[index].focus();
-    onSelect(index);
   };
   buttons.forEach((button, i) => {
     button.addEventListener("click", () => choose(i));
@@ -41,5 +39,4 @@ export function tabList(list, items, panels, onSelect = () => {}) {
   list.replaceChildren(...buttons);
   panels.replaceChildren(...items.map(({ panel }) => panel));
   choose(0);
-  return { choose };
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -98,3 +99,11 @@ def test_a_plain_text_error_is_shown_as_text(page: Page, upstreams: dict[str, Up
     send(page)
     expect(page.locator(".answer [data-fact=status]")).to_contain_text("503")
     expect(page.locator(".rendered .error")).to_be_visible()
+
+
+def test_pages_may_load_from_the_gateway_only(gateway: Gateway) -> None:
+    for path in ("/", "/docs", "/redoc"):
+        answer = httpx.get(gateway.url + path, timeout=10)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["content-security-policy"].startswith("default-src 'self';"), path
+    assert "content-security-policy" not in httpx.get(gateway.url + "/models", timeout=10).headers

@@ -3,6 +3,7 @@ and a Chromium page on its playground per test, the key already entered."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from tests.browser import chromium
 from tests.processes import Server, all_ready, launch_stack, stop_stack, wait_until
@@ -137,3 +138,18 @@ def choose(page: Page, model: str, operation: str = "predict") -> None:
 def panel(page: Page):  # type: ignore[no-untyped-def]
     """The operation tab panel on show."""
     return page.locator("#operation > [role=tabpanel]:not([hidden])")
+
+
+DROP = """([name, b64]) => {
+  const transfer = new DataTransfer();
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  transfer.items.add(new File([bytes], name, { type: "image/png" }));
+  return transfer;
+}"""
+
+
+def drop_file(area: Locator, name: str, payload: bytes) -> None:
+    """Drag a file onto `area` and drop it, as a person does from a file manager."""
+    transfer = area.page.evaluate_handle(DROP, [name, base64.b64encode(payload).decode()])
+    area.dispatch_event("dragover", {"dataTransfer": transfer})
+    area.dispatch_event("drop", {"dataTransfer": transfer})

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from services.digits.data import split
 from tests.services.digits.images import LOOKS, encode, picture
 
-from .conftest import Stack, choose, panel
+from .conftest import Stack, choose, drop_file, panel
 from .screens import colour_share, region, screenshot
 
 BAR = "#2563eb"
@@ -76,7 +76,7 @@ def test_digits_shows_an_uploaded_digit_with_its_probability_bars(
     path, pixels = seven
     choose(page, "digits")
     form = panel(page)
-    form.locator("input[type=file]").set_input_files(path)
+    drop_file(form.locator(".drop"), "seven.png", path.read_bytes())
     expect(form.locator(".previews li")).to_contain_text("seven.png")
     form.get_by_role("button", name="Send").click()
     card = page.locator(".rendered .card")

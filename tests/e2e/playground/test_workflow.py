@@ -10,7 +10,7 @@ import subprocess
 import yaml
 from playwright.sync_api import Page, expect
 
-from .conftest import Stack, choose, panel
+from .conftest import Stack, choose, drop_file, panel
 from .screens import colour_share, region, screenshot
 
 ERROR = "#b00020"
@@ -32,6 +32,19 @@ def test_a_422_is_shown_next_to_the_field_it_names(page: Page) -> None:
 
     shot = screenshot(page, "iris-422")
     assert colour_share(region(shot, field.locator(".field-error")), ERROR) > 0.02
+
+
+def test_an_upload_over_the_body_limit_is_refused_before_sending(page: Page) -> None:
+    choose(page, "digits")
+    form = panel(page)
+    limit = 8 * 1024 * 1024  # digits' maxBodyBytes in the values file
+    drop_file(form.locator(".drop"), "huge.png", bytes(limit + 1))
+    error = form.locator("[data-field=file] .field-error")
+    expect(error).to_contain_text("a request may carry at most 8.0 MB")
+    form.get_by_role("button", name="Send").click()
+    expect(error).to_contain_text("over the 8.0 MB limit")
+    expect(page.locator(".answer [data-fact=status]")).to_have_count(0)  # nothing was sent
+    screenshot(page, "digits-too-large")
 
 
 def test_canary_compare_shows_both_versions_and_what_differs(page: Page) -> None:
