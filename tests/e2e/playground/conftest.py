@@ -42,6 +42,12 @@ class Stack:
         return httpx.post(self.url + path, json=body, files=files, headers=KEY_HEADERS, timeout=60)
 
 
+def _up(server: Server) -> bool:
+    if server.process.poll() is not None:
+        raise RuntimeError(f"the stack exited ({server.process.returncode}):\n{server.output()}")
+    return "modelfleet is up" in server.output()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("playground-stack")
@@ -53,7 +59,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iter
         folder, values, registry_root, env={"MODELFLEET_API_KEYS_FILE": str(keys)}
     )
     try:
-        wait_until(lambda: "modelfleet is up" in server.output(), 300, "the stack")
+        wait_until(lambda: _up(server), 240, "the stack")
         wait_until(lambda: all_ready(server.url, KEY_HEADERS), 60, "every version ready")
         yield Stack(server, values)
     finally:
