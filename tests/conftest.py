@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser
 
 from services.cli.serve import gunicorn_command, serve_environment
 from services.runtime.registry import Registry
+from tests.browser import chromium
 from tests.gateway.harness import Gateway, GatewayFactory, Routes, gateway_argv
 from tests.processes import Server, free_port, launch, stop_server, wait_ready
 
@@ -139,3 +141,10 @@ def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayF
     yield start
     for server in started:
         stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run: Playwright's sync API runs one at a time."""
+    with chromium() as launched:
+        yield launched

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 
-from tests.browser import chromium
 from tests.processes import Server, all_ready, launch_stack, stop_stack, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,12 +94,6 @@ def record_traffic(page: Page) -> Traffic:
 
     page.on("requestfailed", failed)
     return traffic
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def open_playground(browser: Browser, stack: Stack, viewport: dict[str, int] = DESKTOP) -> Page:

@@ -24,11 +24,12 @@ PAGE_BOX = """e => { const r = e.getBoundingClientRect();
   return [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY]; }"""
 
 
-def screenshot(page: Page, name: str) -> Image.Image:
-    """Save the whole page as `name`.png and return it; it must not be blank."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> Image.Image:
+    """Save the whole page (or what the window shows) as `name`.png and return it; it
+    must not be blank."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path, full_page=full_page)
     image = Image.open(path).convert("RGB")
     pixels = np.asarray(image.resize((image.width // 4, image.height // 4)))
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
