@@ -25,6 +25,7 @@ import yaml
 __all__ = [
     "STACK_MARKER",
     "Server",
+    "alive",
     "all_ready",
     "child_pids",
     "free_port",
@@ -85,6 +86,15 @@ def _answers(server: Server, path: str) -> bool:
     try:
         return httpx.get(server.url + path, timeout=1.0).status_code == 200
     except httpx.HTTPError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, exited but not yet reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
         return False
 
 
@@ -154,11 +164,17 @@ def python_module(module: str, *args: str) -> list[str]:
 
 
 def launch_stack(
-    folder: Path, values: Path, registry: Path, *options: str, env: Mapping[str, str] = {}
+    folder: Path,
+    values: Path,
+    registry: Path,
+    *options: str,
+    env: Mapping[str, str] = {},
+    port: int | None = None,
 ) -> tuple[Server, str]:
-    """`modelfleet up` on `values`, writing under `folder`; its children all carry the
-    returned marker (see `marked_processes`), so none can outlive the test unseen."""
-    port, marker = free_port(), uuid.uuid4().hex
+    """`modelfleet up` on `values`, writing under `folder`, its gateway on `port` (a free
+    one by default); its children all carry the returned marker (see
+    `marked_processes`), so none can outlive the test unseen."""
+    port, marker = port or free_port(), uuid.uuid4().hex
     argv = python_module(
         "services.cli", "up", "--values", str(values), "--registry", str(registry),
         "--port", str(port), "--state-dir", str(folder / "state"), *options,
