@@ -143,8 +143,10 @@ def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayF
         stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run: Playwright's sync API runs one at a time."""
+    """Headless Chromium for one module. Playwright's sync API runs one instance at a time
+    and keeps an event loop running while it lives (so `asyncio.run` in a later module
+    would fail): it must not outlive its module."""
     with chromium() as launched:
         yield launched
