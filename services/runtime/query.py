@@ -8,8 +8,8 @@ forbids unknown fields, so a misspelled parameter is a 422 naming it, as is a
 missing or out-of-range one. The answer is the POST answer for one instance.
 """
 
-# No `from __future__ import annotations` here: the endpoint below is built at run
-# time and FastAPI must see its parameter model as an object, not a string.
+# No `from __future__ import annotations`: FastAPI must see the endpoint's parameter type
+# (the model's input, known only at run time) as an object, not a string.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
-__all__ = ["NDJSON", "NDJSONResponse", "stream"]
+__all__ = ["NDJSON", "NDJSONResponse", "stream", "stream_openapi"]
 
 NDJSON = "application/x-ndjson"
 
@@ -60,3 +61,10 @@ async def stream(results: AsyncIterator[BaseModel]) -> NDJSONResponse:
         await results.aclose()  # type: ignore[attr-defined]
         raise
     return NDJSONResponse(_lines(first, results))
+
+
+def stream_openapi(item: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` saying each line of the answer is one `item` (OpenAPI's itemSchema)."""
+    lines = {"itemSchema": {"$ref": f"#/components/schemas/{item.__name__}"}}
+    description = f"NDJSON: one `{item.__name__}` per line, each sent as soon as it exists"
+    return {"responses": {"200": {"description": description, "content": {NDJSON: lines}}}}

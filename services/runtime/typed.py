@@ -28,7 +28,7 @@ from .negotiation import answer, negotiate, responses
 from .pictures import picture_fields
 from .query import add_query_predict
 from .service import ModelService
-from .streaming import NDJSONResponse, stream
+from .streaming import NDJSONResponse, stream, stream_openapi
 
 __all__ = ["preprocess_upload", "typed_router"]
 
@@ -173,10 +173,11 @@ def _add_action(router: APIRouter, action: Action) -> None:
         return await _respond(service, action, await read_form(request, action.request))
 
     form = bool(picture_fields(action.request))
+    extra = {**(form_openapi(action.request) if form else {}),
+             **(stream_openapi(action.response) if action.stream else {})}  # fmt: skip
     router.add_api_route(
         f"/{action.path}", run_form if form else run, methods=["POST"], name=action.path,
         response_model=action.response, summary=action.summary,
-        dependencies=[require_media_type(FORM if form else JSON)],
-        openapi_extra=form_openapi(action.request) if form else None,
+        dependencies=[require_media_type(FORM if form else JSON)], openapi_extra=extra or None,
         response_class=NDJSONResponse if action.stream else JSONResponse,
     )  # fmt: skip

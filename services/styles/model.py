@@ -16,8 +16,6 @@ from .schemas import AllStyles, Content, Styled, StyleRequest, StyleResult, scal
 
 __all__ = ["StylesModel"]
 
-WARMUP_SIDE = 64
-
 
 def _one_hot(index: int) -> np.ndarray:
     weights = np.zeros(len(STYLES), dtype=np.float32)
@@ -42,12 +40,6 @@ def _fitted(request: Content) -> np.ndarray:
     return resized(request.image, *scaled_size(width, height, request.max_side))
 
 
-def _warmup_picture() -> np.ndarray:
-    ramp = np.linspace(0, 255, WARMUP_SIDE, dtype=np.uint8)
-    return np.stack([np.tile(ramp, (WARMUP_SIDE, 1)), np.tile(ramp[:, None], (1, WARMUP_SIDE)),
-                     np.full((WARMUP_SIDE, WARMUP_SIDE), 128, np.uint8)], axis=-1)  # fmt: skip
-
-
 class StylesModel(Model[StyleRequest, Styled]):
     name = "styles"
     framework = "onnxruntime"
@@ -68,13 +60,6 @@ class StylesModel(Model[StyleRequest, Styled]):
 
     def load(self, path: Path) -> None:
         self.networks = Networks(path, threads=self.torch_threads)
-
-    def warmup_inputs(self) -> list[StyleRequest]:
-        picture = _warmup_picture()
-        return [
-            StyleRequest(image=picture, style=STYLES[0]),
-            StyleRequest(image=picture, style_picture=picture),
-        ]
 
     def predict(self, batch: list[StyleRequest]) -> list[Styled]:
         return [self._styled(request) for request in batch]

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+import numpy as np
+from PIL import Image as PILImage
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from services.runtime import Image, Schema
+from services.runtime.imaging import data_url, encode
 
 from .names import STYLES, StyleName
 
@@ -87,8 +90,25 @@ class Content(Schema):
         return self
 
 
+def _example_picture(side: int = 64) -> str:
+    """A small colour ramp as a PNG data URL: the schema's examples and the warm-up."""
+    ramp = np.linspace(0, 255, side, dtype=np.uint8)
+    rgb = np.stack([np.tile(ramp, (side, 1)), np.tile(ramp[:, None], (1, side)),
+                    np.full((side, side), 128, np.uint8)], axis=-1)  # fmt: skip
+    return data_url(encode(PILImage.fromarray(rgb)))
+
+
+EXAMPLE = _example_picture()
+
+
 class StyleRequest(Content):
     """One picture restyled one way: exactly one of `style`, `weights`, `style_picture`."""
+
+    # The warm-up runs both networks: a built-in style and a style picture.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"image": EXAMPLE, "style": "twilight"},
+                                        {"image": EXAMPLE, "style_picture": EXAMPLE}]}
+    )  # fmt: skip
 
     style: StyleName | None = Field(None, description="One of the 26 styles, by name")
     weights: Blend | None = Field(

@@ -11,8 +11,10 @@ substituted for the variables, must return at least one series.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,10 +97,14 @@ def listed_versions(url: str) -> set[str]:
 def predict_request(service_url: str, model: str) -> dict[str, Any]:
     """httpx arguments of a valid predict call, from the input schema's first example.
 
-    Image models (an example of `pixels`) take an uploaded picture instead of JSON.
+    Image models (an example of `pixels`) take an uploaded picture instead of JSON;
+    picture forms (styles) take their example's fields as text parts, pictures as data URLs.
     """
     metadata = httpx.get(f"{service_url}/v1/models/{model}", timeout=5).json()
     instance = metadata["input_schema"]["examples"][0]
+    if metadata["operations"][0]["request"] == "multipart" and "pixels" not in instance:
+        text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in instance.items()}
+        return {"files": {k: (None, v) for k, v in text.items()}}
     if "pixels" not in instance:
         return {"json": instance}
     side = math.isqrt(len(instance["pixels"]))
@@ -212,7 +218,7 @@ def test_model_and_version_variables_list_the_running_versions(
     variables = {v["name"]: v["query"] for v in dashboards()[name]["templating"]["list"]}
     for label in ("model", "version"):
         series = variables[label].removeprefix("label_values(").rsplit(",", 1)[0]
-        match = series.replace("$namespace", ".*").replace("$model", ".*")
+        match = re.sub(r"\$(namespace|fleet|model)\b", ".*", series)
         answer = httpx.get(
             f"{observed.prometheus}/api/v1/label/{label}/values",
             params={"match[]": match},
