@@ -121,8 +121,11 @@ def status_router(fleet: Fleet) -> APIRouter:
         summary="Every model with its versions: weight, url, readiness, guard state",
     )
     async def models(request: Request) -> dict[str, Any]:
-        timeout = request.app.state.settings.upstream.readiness_timeout_seconds
-        return await describe_fleet(fleet, request.app.state.session, timeout)
+        settings = request.app.state.settings
+        timeout = settings.upstream.readiness_timeout_seconds
+        return await describe_fleet(
+            fleet, request.app.state.session, timeout, settings.max_body_bytes
+        )
 
     _oip_health(router, fleet)
     return router

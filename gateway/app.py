@@ -14,6 +14,7 @@ from functools import partial
 from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .api import model_router, status_router
 from .auth import KeyStore
@@ -88,7 +89,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ejector = Ejector(settings.eject.failures, settings.eject.cooldown_seconds)
     fleet = Fleet(metrics, ejector, settings.guard_state_file)
     traced = export_configured()
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped in a package, not a CDN (see the runtime).
+    app = FastAPIOffline(
         title="modelfleet gateway",
         version=package_version("modelfleet"),
         description="Routes requests to model versions: weighted canaries, pinning, sticky "

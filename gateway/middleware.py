@@ -16,6 +16,12 @@ METRICS_PATH = "/metrics"
 # A caller's id is kept only if it is short and plain, so it is safe in logs and headers.
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+PAGES_POLICY = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data: blob:"
+)
+"""HTML pages load from the gateway only, whatever their scripts ask for (ReDoc's footer
+logo points at a CDN)."""
 
 
 class RequestIdMiddleware:
@@ -36,13 +42,19 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                message["headers"] = [*headers, header]
+                message["headers"] = [*headers, header, *_page_policy(headers)]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             current_request_id.reset(token)
+
+
+def _page_policy(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The same-origin policy for HTML pages (the playground, /docs, /redoc)."""
+    html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+    return [(b"content-security-policy", PAGES_POLICY)] if html else []
 
 
 def _incoming(scope: Scope) -> str | None:

@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser
 
 from services.cli.serve import gunicorn_command, serve_environment
 from services.runtime.registry import Registry
+from tests.browser import chromium
 from tests.gateway.harness import Gateway, GatewayFactory, Routes, gateway_argv
 from tests.processes import Server, free_port, launch, stop_server, wait_ready
 
@@ -139,3 +141,12 @@ def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayF
     yield start
     for server in started:
         stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for one module. Playwright's sync API runs one instance at a time
+    and keeps an event loop running while it lives (so `asyncio.run` in a later module
+    would fail): it must not outlive its module."""
+    with chromium() as launched:
+        yield launched
