@@ -44,7 +44,10 @@ run: $(VENV)/.stamp models $(if $(OBSERVE),$(TOOLS)/apt.stamp)
 	  $(if $(OBSERVE),--observe --prometheus-port $(PROMETHEUS_PORT))
 
 .PHONY: test ## Install everything the suite needs, build the images and run it
-test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp images
+test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
+	@# Outside CI a machine whose podman cannot build lets the container tests skip.
+	$(MAKE) images || { test "$${CI:-}" != true \
+	  && echo "make images failed: tests/containers will skip (under CI=true this fails)" >&2; }
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" MODELFLEET_TEST_REGISTRY="$(CURDIR)/$(REGISTRY)" \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 

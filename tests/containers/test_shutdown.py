@@ -1,0 +1,63 @@
+"""SIGTERM, as the kubelet sends it after the preStop hook: a model container
+finishes the request in flight, stops taking new ones and exits cleanly within
+the grace period the chart gives it; so does the gateway."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.charts.helm import Manifest
+from tests.containers.answers import inference_request
+from tests.containers.conftest import MODEL_VERSIONS, KubeletFor, gateway_workload, model_workload
+from tests.processes import wait_until
+from tests.scrape import samples, value
+
+pytestmark = pytest.mark.slow
+# One version per model: the versions of a model share its image.
+FIRST_VERSIONS = list(dict(reversed(MODEL_VERSIONS)).items())[::-1]
+
+
+@pytest.mark.parametrize(("model", "version"), FIRST_VERSIONS, ids=[m for m, _ in FIRST_VERSIONS])
+def test_sigterm_drains_the_request_in_flight_and_exits_within_the_grace_period(
+    rendered: list[Manifest], kubelet_for: KubeletFor, model: str, version: str
+) -> None:
+    pod = kubelet_for(rendered).start(model_workload(rendered, model, version)).wait_started()
+    request = inference_request(pod.url(), model)
+    body = json.dumps(request).encode()
+    head = (
+        f"POST /v2/models/{model}/infer HTTP/1.1\r\nHost: {model}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    labels = {"model": model, "version": version}
+    with socket.create_connection(("127.0.0.1", pod.ports["http"]), timeout=60) as conn:
+        conn.sendall(head + body[:10])  # the service is now reading this request's body
+        wait_until(
+            lambda: value(samples(pod.url()), "modelfleet_inflight_requests", **labels) == 1,
+            30, "the request to be in flight",
+        )  # fmt: skip
+        with ThreadPoolExecutor(1) as pool:
+            stopping = pool.submit(pod.stop)
+            wait_until(lambda: not pod.probe("readinessProbe"), 30, "the pod to leave service")
+            conn.sendall(body[10:])
+            answer = http.client.HTTPResponse(conn)
+            answer.begin()
+            assert answer.status == 200, answer.read()
+            outputs = json.loads(answer.read())["outputs"]
+            assert {o["shape"][0] for o in outputs} == {request["inputs"][0]["shape"][0]}
+            code, seconds = stopping.result()
+    assert code == 0, pod.logs()
+    assert seconds < pod.grace_seconds - pod.pre_stop_seconds
+
+
+def test_sigterm_stops_the_gateway_cleanly_within_its_grace_period(
+    rendered: list[Manifest], kubelet_for: KubeletFor
+) -> None:
+    pod = kubelet_for(rendered).start(gateway_workload(rendered)).wait_started()
+    code, seconds = pod.stop()
+    assert code == 0, pod.logs()
+    assert seconds < pod.grace_seconds - pod.pre_stop_seconds
