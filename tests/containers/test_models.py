@@ -12,6 +12,7 @@ from tests.conftest import ServeModel
 from tests.containers.answers import infer, inference_request, same
 from tests.containers.conftest import MODEL_VERSIONS, Fleet
 from tests.containers.podman import podman
+from tests.processes import Server, wait_ready
 from tests.scrape import samples, value
 
 pytestmark = pytest.mark.slow
@@ -32,11 +33,18 @@ def test_the_chart_s_probes_pass_once_the_model_is_loaded(
     assert (metadata["version"], metadata["ready"]) == (version, True)
 
 
+@pytest.fixture(scope="module")
+def local_services(serve_model_module: ServeModel) -> dict[tuple[str, str], Server]:
+    """Every version served from the venv as `modelfleet serve` does, started together."""
+    started = {mv: serve_model_module(*mv, wait=None) for mv in MODEL_VERSIONS}
+    return {mv: wait_ready(server, timeout=300) for mv, server in started.items()}
+
+
 @VERSIONS
 def test_a_prediction_answers_like_the_local_service(
-    fleet: Fleet, serve_model: ServeModel, model: str, version: str
+    fleet: Fleet, local_services: dict[tuple[str, str], Server], model: str, version: str
 ) -> None:
-    pod, local = fleet.models[(model, version)], serve_model(model, version)
+    pod, local = fleet.models[(model, version)], local_services[(model, version)]
     body = inference_request(pod.url(), model)
     assert body == inference_request(local.url, model)
     there, here = infer(pod.url(), model, body), infer(local.url, model, body)

@@ -14,6 +14,7 @@ import pytest
 from tests.charts.helm import Manifest
 from tests.containers.answers import inference_request
 from tests.containers.conftest import MODEL_VERSIONS, KubeletFor, gateway_workload, model_workload
+from tests.containers.kubelet import Pod
 from tests.processes import wait_until
 from tests.scrape import samples, value
 
@@ -22,11 +23,20 @@ pytestmark = pytest.mark.slow
 FIRST_VERSIONS = list(dict(reversed(MODEL_VERSIONS)).items())[::-1]
 
 
+@pytest.fixture(scope="module")
+def spares(rendered: list[Manifest], kubelet_for: KubeletFor) -> dict[str, Pod]:
+    """A pod of every image, apart from the fleet, to be stopped: started together."""
+    kubelet = kubelet_for(rendered)
+    pods = {m: kubelet.start(model_workload(rendered, m, v)) for m, v in FIRST_VERSIONS}
+    pods["gateway"] = kubelet.start(gateway_workload(rendered))
+    return {name: pod.wait_started() for name, pod in pods.items()}
+
+
 @pytest.mark.parametrize(("model", "version"), FIRST_VERSIONS, ids=[m for m, _ in FIRST_VERSIONS])
 def test_sigterm_drains_the_request_in_flight_and_exits_within_the_grace_period(
-    rendered: list[Manifest], kubelet_for: KubeletFor, model: str, version: str
+    spares: dict[str, Pod], model: str, version: str
 ) -> None:
-    pod = kubelet_for(rendered).start(model_workload(rendered, model, version)).wait_started()
+    pod = spares[model]
     request = inference_request(pod.url(), model)
     body = json.dumps(request).encode()
     head = (
@@ -54,10 +64,8 @@ def test_sigterm_drains_the_request_in_flight_and_exits_within_the_grace_period(
     assert seconds < pod.grace_seconds - pod.pre_stop_seconds
 
 
-def test_sigterm_stops_the_gateway_cleanly_within_its_grace_period(
-    rendered: list[Manifest], kubelet_for: KubeletFor
-) -> None:
-    pod = kubelet_for(rendered).start(gateway_workload(rendered)).wait_started()
+def test_sigterm_stops_the_gateway_cleanly_within_its_grace_period(spares: dict[str, Pod]) -> None:
+    pod = spares["gateway"]
     code, seconds = pod.stop()
     assert code == 0, pod.logs()
     assert seconds < pod.grace_seconds - pod.pre_stop_seconds
