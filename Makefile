@@ -150,10 +150,11 @@ export CONTAINERS_CONF := $(CURDIR)/containers.conf
 # read-only; without a wheel folder torch comes from its CPU index.
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PIP_WHEELS = $(wildcard $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
-TORCH_INDEX_URL ?= $(if $(PIP_WHEELS),,https://download.pytorch.org/whl/cpu)
-BUILD = $(CONTAINER) build \
+TORCH_INDEX_URL ?= $(if $(and $(filter podman,$(CONTAINER)),$(PIP_WHEELS)),,https://download.pytorch.org/whl/cpu)
+# (docker build mounts nothing: with docker, pip uses the image's own CA bundle.)
+BUILD = $(CONTAINER) build $(if $(filter podman,$(CONTAINER)), \
   $(foreach f,$(wildcard $(CA_BUNDLE)),-v $(f):$(f):ro --build-arg PIP_CERT=$(f)) \
-  $(foreach d,$(PIP_WHEELS),-v $(d):$(d):ro --build-arg PIP_FIND_LINKS=$(d))
+  $(foreach d,$(PIP_WHEELS),-v $(d):$(d):ro --build-arg PIP_FIND_LINKS=$(d)))
 
 .PHONY: images ## Build the base images, one image per model service and the gateway (podman; CONTAINER=docker PYTHON_IMAGE=python:3.11-slim-bookworm for docker)
 images: $(REGISTRY)/.stamp $(if $(filter podman,$(CONTAINER)),$(TOOLS)/podman.stamp) \

@@ -137,8 +137,9 @@ class Pod:
         )
         deadline = time.monotonic() + budget
         while not self.probe("startupProbe"):
-            if not self.state()["Running"]:
-                raise PodFailed(f"{self.name} exited ({self.state()['ExitCode']}):\n{self.logs()}")
+            state = self.state()
+            if not state["Running"]:
+                raise PodFailed(f"{self.name} exited ({state['ExitCode']}):\n{self.logs()}")
             if time.monotonic() > deadline:
                 raise PodFailed(f"{self.name}: startupProbe failed for {budget}s:\n{self.logs()}")
             time.sleep(0.25)
@@ -179,15 +180,7 @@ class Kubelet:
             pod.remove()
         podman_run("network", "rm", "--force", self.network)
 
-    def workload(self, name: str) -> Manifest:
-        (found,) = [
-            m
-            for m in self.manifests
-            if m["kind"] in ("Deployment", "Pod") and m["metadata"]["name"] == name
-        ]
-        return found
-
-    def start(self, workload: Manifest, *, detach: bool = True) -> Pod:
+    def start(self, workload: Manifest) -> Pod:
         """Create and start the workload's one container; does not wait for it."""
         spec = pod_spec(workload)
         _unknown(spec, POD_KNOWN | POD_NOT_RUN_HERE, f"{workload['metadata']['name']}'s pod")
@@ -256,11 +249,15 @@ class Kubelet:
         }
         args = []
         for item in pod.container.get("env", []):
-            if "value" in item:
-                value = item["value"]
-            else:
-                value = fields[item["valueFrom"]["fieldRef"]["fieldPath"]]
-            args += ["--env", f"{item['name']}={value}"]
+            path = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+            if "value" not in item and path not in fields:
+                raise NotImplementedError(
+                    f"env {item} of {pod.name}: teach tests/containers/kubelet.py"
+                )
+            args += [
+                "--env",
+                f"{item['name']}={item['value'] if 'value' in item else fields[path]}",
+            ]
         return args
 
     def _volumes(self, pod: Pod, spec: dict[str, Any]) -> list[str]:

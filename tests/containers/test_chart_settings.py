@@ -56,3 +56,21 @@ def test_a_chart_that_forgets_the_writable_tmp_fails_the_suite(
     pod = kubelet_for(rendered).start(workload)
     with pytest.raises(PodFailed, match=CANNOT_WRITE):
         pod.wait_started()
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"envFrom": [{"configMapRef": {"name": "extra"}}]},
+        {"env": [{"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]},
+        {"securityContext": {"runAsUser": 10001, "sysctls": []}},
+    ],
+    ids=["envFrom", "secretKeyRef", "unknown-securityContext-key"],
+)
+def test_a_setting_the_suite_cannot_run_stops_it_rather_than_being_dropped(
+    rendered: list[Manifest], kubelet_for: KubeletFor, setting: dict
+) -> None:
+    workload = copy.deepcopy(model_workload(rendered, MODEL, VERSION))
+    pod_spec(workload)["containers"][0].update(setting)
+    with pytest.raises(NotImplementedError, match=r"teach tests/containers/kubelet\.py"):
+        kubelet_for(rendered).start(workload)
