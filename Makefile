@@ -63,12 +63,13 @@ LOCK := constraints.txt
 LOCK_ARGS ?=
 
 # pip-compile over every extra; it keeps the pins it finds in $(LOCK) unless
-# LOCK_ARGS=--upgrade. torch resolves to its CPU build (the wheel folder or index
-# the images use), whose metadata, unlike PyPI's, lists no CUDA packages.
+# LOCK_ARGS=--upgrade, and pins setuptools too (--allow-unsafe: torch needs it).
+# torch resolves to its CPU build (the wheel folder or index the images use),
+# whose metadata, unlike PyPI's, lists no CUDA packages.
 .PHONY: lock ## Re-resolve constraints.txt, the pinned versions the venv and every image install (LOCK_ARGS=--upgrade: newest allowed)
 lock: $(TOOLS)/pip-tools.stamp
 	CUSTOM_COMPILE_COMMAND="make lock" $(TOOLS)/pip-tools/bin/pip-compile --quiet --all-extras \
-	  --strip-extras --no-emit-index-url --no-emit-find-links --output-file $(LOCK) \
+	  --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file $(LOCK) \
 	  $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) $(LOCK_ARGS) pyproject.toml
 
 .PHONY: clean ## Remove the venv, tools and model registry

@@ -60,6 +60,8 @@ def test_the_base_is_multi_stage_and_starts_gunicorn_with_the_runtime_config() -
         "ENTRYPOINT",
         '["gunicorn", "--config", "python:services.runtime.gunicorn_conf"]',
     ) in steps
+    # No code in the bases: torch's layer never waits on a code change.
+    assert not [a for n, a in steps if n == "COPY" and "services" in a]
     env = " ".join(a for n, a in steps if n == "ENV")
     assert "MODELFLEET_REGISTRY=/opt/modelfleet/registry" in env and "HOME=/tmp" in env
 
@@ -96,8 +98,23 @@ def test_model_images_install_their_extra_and_carry_their_registry(dockerfile: P
     steps = instructions(dockerfile)
     assert ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"') in steps
     assert ("COPY", f"registry/{model} /opt/modelfleet/registry/{model}") in steps
+    # The code comes last, so a code change rebuilds no dependency layer.
+    copies = [a for n, a in steps if n == "COPY"]
+    assert copies[-3:] == [
+        "services/__init__.py /app/services/__init__.py",
+        "services/runtime /app/services/runtime",
+        f"services/{model} /app/services/{model}",
+    ]
+    assert steps.index(("COPY", copies[-3])) > steps.index(
+        ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"')
+    )
     base = "modelfleet/base-torch" if model in TORCH_MODELS else "modelfleet/base"
     assert ("ARG", f"BASE_IMAGE={base}:0.1.0") in steps
+
+
+def test_the_gateway_image_carries_no_model_service_code() -> None:
+    copies = [a for n, a in instructions(ROOT / "gateway" / "Dockerfile") if n == "COPY"]
+    assert copies == ["gateway /app/gateway"]
 
 
 def test_dockerignore_keeps_the_registry_and_drops_local_state() -> None:

@@ -21,8 +21,6 @@ from tests.processes import ROOT
 
 LOCK = ROOT / "constraints.txt"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-# pip-compile leaves the installers out of a lock unless asked (--allow-unsafe).
-INSTALLERS = {"pip", "setuptools"}
 FIX = "run `make lock` and commit constraints.txt"
 
 
@@ -64,7 +62,7 @@ def closure(roots: list[Requirement]) -> set[str]:
         needed[name] = needed.get(name, set()) | set(requirement.extras)
         dependencies = (Requirement(line) for line in metadata.requires(name) or [])
         todo += [d for d in dependencies if applies(d, needed[name])]
-    return set(needed) - INSTALLERS
+    return set(needed)
 
 
 def test_every_dependency_of_pyproject_is_pinned_within_its_range() -> None:
