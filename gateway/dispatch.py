@@ -3,7 +3,9 @@
 Retries: an idempotent request whose call failed to connect, lost its
 connection, or got 502/503 is tried again, on another version while one is
 left (`routing.pool`). Timeouts are not retried: a slow version would only
-be asked again for work it may still be doing.
+be asked again for work it may still be doing. A streamed answer is relayed as
+it arrives (`proxy.relay`): its first byte has been passed on, so it is never
+retried, and its request is counted and timed when the stream ends.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .proxy import (
     call,
     forwardable,
     outbound_headers,
+    relay,
     timeouts,
     to_response,
 )
@@ -69,17 +72,25 @@ class Dispatcher:
         out = Outbound(request.method, target.path, _headers(request), body)
         started = time.perf_counter()
         choice, outcome = await self._exchange(snapshot, route, target, ask, out)
-        code = outcome.status
         labels = (target.model, choice.version, choice.variant)
-        self._metrics.requests.labels(*labels, str(code)).inc()
-        self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+
+        def finished(failure: UpstreamError | None = None) -> None:
+            self._metrics.requests.labels(*labels, str(outcome.status)).inc()
+            self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+            if failure is not None:
+                self._metrics.upstream_errors.labels(*labels, failure.reason).inc()
+
+        extra = ((b"x-model-version", choice.version.encode()),)
+        who = f"model {target.model!r} version {choice.version!r}"
+        if isinstance(outcome, Answer) and outcome.stream is not None:
+            return relay(outcome, extra, self._timeout(route), who, finished)
+        finished()
         if isinstance(outcome, UpstreamError):
             outcome.headers["X-Model-Version"] = choice.version
             raise outcome
-        if target.shadowable and code == 200:
+        if target.shadowable and outcome.status == 200:
             self._maybe_shadow(target.model, route, choice, out, outcome.body)
-        who = f"model {target.model!r} version {choice.version!r}"
-        return to_response(outcome, ((b"x-model-version", choice.version.encode()),), who)
+        return to_response(outcome, extra, who)
 
     async def _exchange(
         self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
@@ -110,7 +121,9 @@ class Dispatcher:
         base_url = route.versions[choice.version].base_url
         who = f"model {model!r} version {choice.version!r}"
         try:
-            answer = await call(self._session, base_url, out, self._timeout(route), who)
+            answer = await call(
+                self._session, base_url, out, self._timeout(route), who, stream=True
+            )
         except UpstreamError as exc:
             self._record(snapshot, model, choice, base_url, exc.reason, unhealthy=True)
             return exc
