@@ -1,20 +1,37 @@
-"""Asking any model service the same way: its schema's examples as one OIP request.
+"""Asking any model service from what it says about itself: its schema's examples.
 
-Every model documents examples (its warm-up inputs) and serves the Open
-Inference Protocol with one tensor per input field, so the request is built from
-what the service says about itself, whatever the model; the typed predict of
-some models takes uploads only.
+Every model documents examples (its warm-up inputs). They go as one Open
+Inference Protocol request when the model's tensors are its example fields
+(iris, digits, minilm); otherwise as the typed predict its operations list
+describes: a JSON body, or a form whose picture fields are files (styles).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
+from PIL import Image
 
-__all__ = ["infer", "inference_request", "same"]
+__all__ = ["Request", "request_for", "same"]
+
+
+@dataclass
+class Request:
+    """One prediction request: a path and the keyword arguments of `httpx.post`."""
+
+    path: str
+    body: dict[str, Any] = field(default_factory=dict)
+    instances: int = 1
+
+    def send(self, url: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(url + self.path, timeout=60, **self.body, **kwargs)
 
 
 def _flat(value: Any) -> Iterator[Any]:
@@ -25,27 +42,53 @@ def _flat(value: Any) -> Iterator[Any]:
         yield value
 
 
-def inference_request(url: str, model: str) -> dict[str, Any]:
-    """The service's examples as an OIP request: per input tensor, the examples' field
-    of that name, flattened row-major, shaped [examples, *the tensor's declared shape]."""
-    examples = httpx.get(f"{url}/v1/models/{model}", timeout=10).json()["input_schema"]["examples"]
-    tensors = httpx.get(f"{url}/v2/models/{model}", timeout=10).json()["inputs"]
-    request = []
+def _picture(value: Any) -> np.ndarray | None:
+    """The pixels of a `data:image/...;base64,` example value; None for anything else."""
+    if isinstance(value, str) and value.startswith("data:image/"):
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(value.split(",", 1)[1]))))
+    return None
+
+
+def _oip(
+    model: str, examples: list[dict[str, Any]], tensors: list[dict[str, Any]]
+) -> Request | None:
+    """Every input tensor filled from the examples' field of its name, or None."""
+    inputs = []
     for tensor in tensors:
-        if -1 in tensor["shape"][1:]:
-            raise NotImplementedError(f"{model}: {tensor} has a free dimension besides the batch")
-        data = [v for example in examples for v in _flat(example[tensor["name"]])]
-        shape = [len(examples), *tensor["shape"][1:]]
-        request.append({**tensor, "shape": shape, "data": data})
-    return {"inputs": request}
+        values = [example.get(tensor["name"]) for example in examples]
+        pictures = [_picture(v) for v in values]
+        if all(p is not None for p in pictures):
+            rows = np.stack(pictures)  # type: ignore[arg-type]
+            shape, data = list(rows.shape), rows.ravel().tolist()
+        elif None in values or -1 in tensor["shape"][1:]:
+            return None
+        else:
+            shape, data = [len(examples), *tensor["shape"][1:]], list(_flat(values))
+        inputs.append({**tensor, "shape": shape, "data": data})
+    return Request(f"/v2/models/{model}/infer", {"json": {"inputs": inputs}}, len(examples))
 
 
-def infer(
-    url: str, model: str, body: dict[str, Any], version: str | None = None, **kwargs: Any
-) -> httpx.Response:
-    """POST an OIP request, to `version` by path when given."""
-    versioned = f"/versions/{version}" if version else ""
-    return httpx.post(f"{url}/v2/models/{model}{versioned}/infer", json=body, timeout=60, **kwargs)
+def _typed(predict: dict[str, Any], examples: list[dict[str, Any]]) -> Request:
+    """The typed predict as the model's operations describe it."""
+    if predict["request"] == "json":
+        body = {"instances": examples} if predict["bulk"] else examples[0]
+        return Request(predict["path"], {"json": body}, len(examples) if predict["bulk"] else 1)
+    files, data = {}, {}
+    for name, value in examples[0].items():
+        picture = _picture(value)
+        if picture is not None:
+            files[name] = (f"{name}.png", base64.b64decode(value.split(",", 1)[1]), "image/png")
+        else:
+            data[name] = value
+    return Request(predict["path"], {"files": files, "data": data})
+
+
+def request_for(url: str, model: str) -> Request:
+    """The service's examples as one prediction request (see the module docstring)."""
+    metadata = httpx.get(f"{url}/v1/models/{model}", timeout=10).json()
+    examples = metadata["input_schema"]["examples"]
+    tensors = httpx.get(f"{url}/v2/models/{model}", timeout=10).json()["inputs"]
+    return _oip(model, examples, tensors) or _typed(metadata["operations"][0], examples)
 
 
 def same(actual: Any, expected: Any, rel: float = 1e-6) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.charts.helm import Helm, Manifest
-from tests.containers.answers import infer, inference_request
+from tests.containers.answers import request_for
 from tests.containers.conftest import MODEL_VERSIONS, KubeletFor, model_workload
 from tests.containers.kubelet import PodFailed, pod_spec
 
@@ -32,7 +32,7 @@ def test_a_model_serves_its_version_from_a_read_only_claim(
     ]
     assert mount["readOnly"]
     pod = kubelet_for(manifests, {"models": registry_root}).start(workload).wait_started()
-    answer = infer(pod.url(), MODEL, inference_request(pod.url(), MODEL))
+    answer = request_for(pod.url(), MODEL).send(pod.url())
     assert answer.status_code == 200, answer.text
 
 

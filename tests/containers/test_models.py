@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServeModel
-from tests.containers.answers import infer, inference_request, same
+from tests.containers.answers import request_for, same
 from tests.containers.conftest import MODEL_VERSIONS, Fleet
 from tests.containers.podman import podman
 from tests.processes import Server, wait_ready
@@ -45,9 +45,9 @@ def test_a_prediction_answers_like_the_local_service(
     fleet: Fleet, local_services: dict[tuple[str, str], Server], model: str, version: str
 ) -> None:
     pod, local = fleet.models[(model, version)], local_services[(model, version)]
-    body = inference_request(pod.url(), model)
-    assert body == inference_request(local.url, model)
-    there, here = infer(pod.url(), model, body), infer(local.url, model, body)
+    request = request_for(pod.url(), model)
+    assert request == request_for(local.url, model)
+    there, here = request.send(pod.url()), request.send(local.url)
     assert there.status_code == here.status_code == 200, there.text
     assert same(there.json(), here.json()), (there.json(), here.json())
     artifacts = [
@@ -60,12 +60,11 @@ def test_a_prediction_answers_like_the_local_service(
 @VERSIONS
 def test_metrics_count_exactly_what_was_served(fleet: Fleet, model: str, version: str) -> None:
     pod, labels = fleet.models[(model, version)], {"model": model, "version": version}
-    body, requests = inference_request(pod.url(), model), 5
-    instances = body["inputs"][0]["shape"][0]
+    request, requests = request_for(pod.url(), model), 5
     sha256 = httpx.get(f"{pod.url()}/v1/models/{model}").json()["artifact_sha256"]
     before = samples(pod.url())
     for _ in range(requests):
-        answer = infer(pod.url(), model, body)
+        answer = request.send(pod.url())
         assert answer.status_code == 200, answer.text
     after = samples(pod.url())
 
@@ -75,7 +74,7 @@ def test_metrics_count_exactly_what_was_served(fleet: Fleet, model: str, version
     assert served("modelfleet_requests_total", code="200") == requests
     assert served("modelfleet_request_duration_seconds_count") == requests
     assert served("modelfleet_batch_size_count") == requests  # one model call each
-    assert served("modelfleet_batch_size_sum") == requests * instances
+    assert served("modelfleet_batch_size_sum") == requests * request.instances
     assert value(after, "modelfleet_model_info", **labels, sha256=sha256) == 1
     assert value(after, "modelfleet_model_ready", **labels) == 1
     assert value(after, "modelfleet_inflight_requests", **labels) == 0
