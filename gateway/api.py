@@ -40,7 +40,8 @@ def _dispatcher(request: Request) -> Dispatcher:
 
 
 async def _forward(request: Request, target: Target) -> Response:
-    return await _dispatcher(request).dispatch(request, target)
+    with request.app.state.metrics.inflight.track_inprogress():
+        return await _dispatcher(request).dispatch(request, target)
 
 
 def model_router() -> APIRouter:

@@ -22,7 +22,7 @@ from .ejection import Ejector
 from .errors import install_error_handlers
 from .fleet import Fleet
 from .metrics import create_metrics
-from .middleware import RequestIdMiddleware
+from .middleware import MetricsPortMiddleware, RequestIdMiddleware
 from .playground import install_playground
 from .probe import readmit_ejected
 from .proxy import open_session
@@ -96,6 +96,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=_lifespan(settings, fleet, traced),
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.api_keys = None
     if traced:
         instrument_app(app)
@@ -104,4 +105,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(model_router())
     install_playground(app)
     app.add_middleware(RequestIdMiddleware)
+    if settings.server.metrics_port is not None:
+        app.add_middleware(MetricsPortMiddleware, port=settings.server.metrics_port)
     return app

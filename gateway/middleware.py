@@ -6,9 +6,12 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIdMiddleware", "current_request_id"]
+__all__ = ["MetricsPortMiddleware", "RequestIdMiddleware", "current_request_id"]
+
+METRICS_PATH = "/metrics"
 
 # A caller's id is kept only if it is short and plain, so it is safe in logs and headers.
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,3 +51,25 @@ def _incoming(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text if SAFE_ID.match(text) else None
     return None
+
+
+class MetricsPortMiddleware:
+    """With a metrics port, `/metrics` answers there alone and nothing else does: a
+    public route to the main port (an Ingress sending `/` on) cannot reach it."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            on_metrics_port = (scope.get("server") or ("", None))[1] == self.port
+            if on_metrics_port != (scope["path"] == METRICS_PATH):
+                message = (
+                    f"only {METRICS_PATH} is served on this port"
+                    if on_metrics_port
+                    else f"{METRICS_PATH} is served on the gateway's metrics port only"
+                )
+                await JSONResponse({"error": message}, status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

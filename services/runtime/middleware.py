@@ -74,16 +74,14 @@ class RequestContext:
             REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        endpoint = _endpoint(scope)
-        self.metrics.request(endpoint, status, seconds)
+        handler = _handler(scope)
+        self.metrics.request(handler, status, seconds)
         logger.info(
             "%s %s %d",
             scope["method"],
             scope["path"],
             status,
-            extra={
-                "fields": {"status": status, "endpoint": endpoint, "ms": round(seconds * 1e3, 2)}
-            },
+            extra={"fields": {"status": status, "handler": handler, "ms": round(seconds * 1e3, 2)}},
         )
 
 
@@ -127,6 +125,6 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _endpoint(scope: Scope) -> str:
+def _handler(scope: Scope) -> str:
     """The matched route's name (low cardinality); `unmatched` for unknown paths."""
     return getattr(scope.get("route"), "name", None) or "unmatched"
