@@ -17,11 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from .dependencies import Service, check_model, require_media_type
 from .errors import ModelfleetError
 from .model import Action, Model
+from .responses import UPLOAD_422, answers
 from .service import ModelService
 
 __all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
+# What a route that runs the model on a JSON body can answer besides 200 and 404.
+BODY_ANSWERS = answers(413, 415, 422, 500, 503)
 tracer = trace.get_tracer("modelfleet.runtime")
 
 
@@ -46,8 +49,9 @@ def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[An
 
 def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
     router = APIRouter(
-        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"], dependencies=[check_model]
-    )
+        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"],
+        dependencies=[check_model(model.name)], responses=answers(404),
+    )  # fmt: skip
     body_type, response_type = _request_types(model, max_instances)
     examples = (model.Input.model_config.get("json_schema_extra") or {}).get("examples", [])
     openapi_examples = {"one instance": {"value": examples[0]}} if examples else {}
@@ -67,6 +71,7 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
         router.add_api_route(
             "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
             summary=f"Predict with {model.name}", dependencies=[require_media_type(JSON)],
+            responses=BODY_ANSWERS,
         )  # fmt: skip
 
     @router.get("", name="model_metadata", summary="Model metadata")
@@ -94,6 +99,7 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
         dependencies=[require_media_type("multipart/form-data")],
+        responses={**answers(413, 415, 500, 503), 422: UPLOAD_422},
     )  # fmt: skip
 
 
@@ -126,4 +132,5 @@ def _add_action(router: APIRouter, action: Action) -> None:
     router.add_api_route(
         f"/{action.path}", run, methods=["POST"], name=action.path, response_model=action.response,
         summary=action.summary, dependencies=[require_media_type(JSON)],
+        responses=BODY_ANSWERS,
     )  # fmt: skip
