@@ -23,6 +23,7 @@ from .errors import install_error_handlers
 from .fleet import Fleet
 from .metrics import create_metrics
 from .middleware import RequestIdMiddleware
+from .openapi import install_openapi
 from .playground import install_playground
 from .proxy import open_session
 from .reload import watch_file
@@ -100,4 +101,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(model_router())
     install_playground(app)
     app.add_middleware(RequestIdMiddleware)
+    install_openapi(app, fleet)
     return app

@@ -39,4 +39,8 @@ class Ejector:
         return True
 
     def ejected(self, url: str) -> bool:
-        return self._until.get(url, 0.0) > self._clock()
+        return self.remaining(url) > 0
+
+    def remaining(self, url: str) -> float:
+        """Seconds until an ejected service is tried again; 0 when it is not ejected."""
+        return max(self._until.get(url, 0.0) - self._clock(), 0.0)
