@@ -29,7 +29,9 @@ BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "b
 BODY = {"requestBody": {"required": False, "content": {
     **JSON_OBJECT, "multipart/form-data": {"schema": {"type": "object"}},
 }}}  # fmt: skip
-OIP_BODY = {"requestBody": {"required": True, "content": {**JSON_OBJECT, **BINARY}}}
+# JSON as documented; the binary tensor data extension (`Inference-Header-Content-Length`,
+# binary after the JSON) passes through too, but OpenAPI cannot tie that body to its header.
+OIP_BODY = {"requestBody": {"required": True, "content": JSON_OBJECT}}
 ROUTING_DOC = (
     "Headers: `X-Model-Version` pins a version; the model's sticky header (e.g. `X-User-Id`) "
     "keeps a caller on one version. The answer names its version in `X-Model-Version`."

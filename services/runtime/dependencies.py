@@ -87,12 +87,20 @@ def unsupported(media: str, accepted: str) -> UnsupportedMediaType:
     )
 
 
+def _bodiless(request: Request) -> bool:
+    headers = request.headers
+    return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+
+
 def require_media_type(*accepted: str) -> Any:
     """A dependency answering 415 unless the request's media type is one of `accepted`
-    (`application/json` stands for every JSON type, e.g. `application/problem+json`)."""
+    (`application/json` stands for every JSON type, e.g. `application/problem+json`).
+    A request without a body nor a type gets its 422 from validation: the body is missing."""
 
     async def check(request: Request) -> None:
         media = media_type(request)
+        if not media and _bodiless(request):
+            return
         if media not in accepted and not (JSON in accepted and is_json(media)):
             raise unsupported(media, " or ".join(accepted))
 

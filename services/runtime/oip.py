@@ -143,6 +143,13 @@ INFER_OK = {
     "the JSON (`Inference-Header-Content-Length` bytes long), then the binary data",
     "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
 }
+INFER_DOC = (
+    "The body is the JSON below, with or without a JSON Content-Type. With the binary tensor "
+    "data extension it is that JSON, `Inference-Header-Content-Length` bytes long, followed "
+    "by the inputs' data (`binary_data_size` each, in input order), as "
+    "`application/octet-stream` or without a type; outputs asked for with `binary_data` (or "
+    "all, with the request parameter `binary_data_output`) are answered the same way."
+)
 HEALTH = {200: {"description": "Yes", **EMPTY}, 400: {"description": "No", **EMPTY}}
 
 
@@ -206,7 +213,7 @@ def _model_routes(router: APIRouter, prefix: str, suffix: str, check: Any) -> No
     router.add_api_route(
         f"{prefix}/infer", infer, methods=["POST"], name=f"v2_infer{suffix}",
         dependencies=[check], route_class_override=BinaryTensorRoute, strict_content_type=False,
-        response_model=InferenceResponse,
+        response_model=InferenceResponse, description=INFER_DOC,
         responses={200: INFER_OK, **answers(400, 404, 413, 415, 500, 503)},
     )  # fmt: skip
 

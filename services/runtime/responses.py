@@ -56,7 +56,11 @@ _FASTAPI_422 = {
     "content": {"application/json": {"schema": {"$ref": _FASTAPI_422_REF}}},
 }
 _TABLE: dict[int, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "The inference request does not fit the model"},
+    400: {
+        "model": ErrorBody,
+        "description": "The body cannot be parsed (not UTF-8 JSON, a broken multipart form), "
+        "or an inference request does not fit the model's tensors",
+    },
     404: {"model": ErrorBody, "description": "This service serves another model or version"},
     409: {"model": ErrorBody, "description": "A job of this model is already queued or running"},
     413: {"model": ErrorBody, "description": "The body is over `MODELFLEET_MAX_BODY_BYTES`"},

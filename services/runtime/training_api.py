@@ -81,7 +81,7 @@ def training_router(model: type[Model[Any, Any]], max_examples: int) -> APIRoute
         "", start, methods=["POST"], status_code=202, name="train", description=POLICY,
         summary=f"Start a job that fine-tunes {model.name} into a new version",
         dependencies=[require_media_type("multipart/form-data")],
-        responses={**answers(409, 413, 415, 500, 503), 422: UPLOAD_422},
+        responses={**answers(400, 409, 413, 415, 500, 503), 422: UPLOAD_422},
     )  # fmt: skip
 
     @router.get(

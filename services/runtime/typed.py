@@ -11,7 +11,15 @@ from typing import Annotated, Any, Union
 
 from fastapi import APIRouter, Body, File, Response, UploadFile
 from opentelemetry import trace
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    model_validator,
+)
 from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
@@ -24,18 +32,48 @@ __all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
 # What a route that runs the model on a JSON body can answer besides 200 and 404.
-BODY_ANSWERS = answers(413, 415, 422, 500, 503)
+BODY_ANSWERS = answers(400, 413, 415, 422, 500, 503)
 tracer = trace.get_tracer("modelfleet.runtime")
 
 
+def _integral_as_int(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_as_int(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral_as_int(item) for item in value]
+    return value
+
+
+def _strict(schema: type[BaseModel]) -> type[BaseModel]:
+    """`schema` as a JSON body validates: JSON types as the OpenAPI document (JSON Schema)
+    states them. No `false` for an integer, no `"5.1"` for a number (pydantic's strict
+    mode), and `3.0` is the integer 3 (which strict mode alone would refuse)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def json_numbers(cls: type[BaseModel], data: Any) -> Any:
+        return _integral_as_int(data)
+
+    namespace = {
+        "model_config": {**schema.model_config, "strict": True},
+        "json_numbers": json_numbers,
+        "__module__": schema.__module__,
+        "__doc__": schema.__doc__,
+    }
+    return type(schema.__name__, (schema,), namespace)
+
+
 def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[Any, Any]:
+    instance = _strict(model.Input)
     bulk = create_model(
         f"{model.Input.__name__}Batch",
-        __config__=ConfigDict(extra="forbid"),
-        instances=(list[model.Input], Field(min_length=1, max_length=max_instances)),  # type: ignore[name-defined]
+        __config__=ConfigDict(extra="forbid", strict=True),
+        instances=(list[instance], Field(min_length=1, max_length=max_instances)),  # type: ignore[valid-type]
     )
     body = Annotated[
-        Union[Annotated[model.Input, Tag("instance")], Annotated[bulk, Tag("bulk")]],  # noqa: UP007
+        Union[Annotated[instance, Tag("instance")], Annotated[bulk, Tag("bulk")]],  # noqa: UP007
         Discriminator(lambda v: "bulk" if isinstance(v, dict) and "instances" in v else "instance"),
     ]
     response = create_model(
@@ -99,7 +137,7 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
         dependencies=[require_media_type("multipart/form-data")],
-        responses={**answers(413, 415, 500, 503), 422: UPLOAD_422},
+        responses={**answers(400, 413, 415, 500, 503), 422: UPLOAD_422},
     )  # fmt: skip
 
 
@@ -123,8 +161,10 @@ async def preprocess_upload(service: ModelService, index: int, upload: UploadFil
 
 
 def _add_action(router: APIRouter, action: Action) -> None:
+    request = _strict(action.request)
+
     async def run(
-        body: action.request,  # type: ignore[name-defined]
+        body: request,  # type: ignore[valid-type]
         service: Service,
     ) -> Any:
         return await service.run_action(action, body)

@@ -3,6 +3,7 @@ for the clients nobody here wrote: tritonclient and schemathesis."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,9 @@ class Fleet:
 @pytest.fixture(scope="package")
 def fleet(tmp_path_factory: pytest.TempPathFactory, registry_root: Path) -> Iterator[Fleet]:
     folder = tmp_path_factory.mktemp("fleet")
-    server, marker = launch_stack(folder, VALUES, registry_root)
+    # A copy, so that no request (a fuzzed training job, say) can publish into the real one.
+    registry = shutil.copytree(registry_root, folder / "registry")
+    server, marker = launch_stack(folder, VALUES, registry)
     try:
         wait_until(lambda: _up(server), 300, "the fleet of the values file")
         wait_until(lambda: all_ready(server.url), 60, "every version ready")
