@@ -81,7 +81,7 @@ class Dispatcher:
                 outcome.headers["X-Model-Version"] = choice.version
             raise outcome
         if target.shadowable and code == 200:
-            self._maybe_shadow(target.model, route, choice, out, outcome.body)
+            self._maybe_shadow(target.model, route, choice, out, outcome)
         who = f"model {target.model!r} version {choice.version!r}"
         return to_response(outcome, ((b"x-model-version", choice.version.encode()),), who)
 
@@ -174,7 +174,7 @@ class Dispatcher:
         return timeouts(route.timeoutSeconds, self._settings.upstream.connect_timeout_seconds)
 
     def _maybe_shadow(
-        self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: bytes
+        self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: Answer
     ) -> None:
         shadow = route.shadow
         if shadow is None or shadow.version == choice.version:
