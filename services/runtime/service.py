@@ -23,6 +23,7 @@ from .batching import AdaptiveBatcher
 from .errors import ModelNotFound, NotReady, VersionNotFound
 from .metrics import ServiceMetrics
 from .model import Action, Model
+from .operations import describe_operations
 from .registry import Manifest, Registry
 from .settings import RuntimeSettings
 from .tensors import TensorSpec, specs_for
@@ -71,6 +72,7 @@ class ModelService:
         self.draining = False
         self.input_specs: list[TensorSpec] = list(model.oip_inputs) or specs_for(model.Input)
         self.output_specs: list[TensorSpec] = specs_for(model.Output)
+        self.operations = describe_operations(type(model))
         self._ready = asyncio.Event()
         self.workers = WorkerReadiness.from_environment()
         self._loader: asyncio.Task[None] | None = None
@@ -188,4 +190,9 @@ class ModelService:
             "metrics": self.manifest.metrics if self.manifest else {},
             "input_schema": self.model.Input.model_json_schema(),
             "output_schema": self.model.Output.model_json_schema(),
+            "operations": self.operations,
+            "limits": {
+                "max_body_bytes": self.settings.max_body_bytes,
+                "max_instances": self.settings.max_instances,
+            },
         }
