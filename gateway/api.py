@@ -51,7 +51,8 @@ OIP_ROUTES = (
     ("", "GET", "OIP model metadata", {
         200: {"description": "Inputs and outputs", "content": JSON_OBJECT}, **answers(*ROUTED),
     }, {}),
-    ("/ready", "GET", "OIP model readiness, by status alone", {**HEALTH, **answers(*ROUTED[1:])}, {}),
+    ("/ready", "GET", "OIP model readiness, by status alone",
+     {**HEALTH, **answers(401, 404, 502, 503, 504)}, {}),  # its 400 is the empty "no"
     ("/infer", "POST", "OIP inference, with JSON or binary tensors", {
         200: {"description": "The outputs; binary ones after the JSON, whose length "
               "`Inference-Header-Content-Length` gives", "content": {**JSON_OBJECT, **BINARY}},
