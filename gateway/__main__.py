@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import sys
+
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from .app import create_app
 from .logs import configure_logging
@@ -12,7 +16,7 @@ from .settings import GatewaySettings
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.server.host,
         port=settings.server.port,
@@ -23,6 +27,13 @@ def main() -> None:
         lifespan="on",
         server_header=False,
     )
+    inherited = settings.server.fd
+    # socket(fileno=) detects the family; uvicorn's own `fd` option assumes a Unix socket.
+    sockets = None if inherited is None else [socket.socket(fileno=inherited)]
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    if not server.started:  # as `uvicorn.run` does: a failed start is a failed exit
+        sys.exit(STARTUP_FAILURE)
 
 
 if __name__ == "__main__":

@@ -38,11 +38,20 @@ ROUTING_DOC = (
 )
 ROUTED = (400, 401, 404, 502, 503, 504)
 """What any routed request may meet at the gateway itself."""
+PICTURE = {"image/*": {"schema": {"type": "string", "format": "binary"}}}
+NDJSON = {"application/x-ndjson": {"itemSchema": {"type": "object"}}}
+ACTION_DOC = "The model service's answer, passed on"
+# JSON, a picture (a predict whose output is one, when `Accept` prefers it) or, on
+# POST, NDJSON (a streaming action: one JSON object per line, relayed as it arrives).
 ACTION_ANSWERS = {
-    "GET": answers(*ROUTED, 405, 422),
+    "GET": {
+        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE}},
+        **answers(*ROUTED, 405, 406, 422, 500),
+    },
     "POST": {
+        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE, **NDJSON}},
         202: {"description": "Accepted: a training job started", "content": JSON_OBJECT},
-        **answers(*ROUTED, 405, 409, 413, 415, 422, 500),
+        **answers(*ROUTED, 405, 406, 409, 413, 415, 422, 500),
     },
 }
 HEALTH = {200: {"description": "Yes", **EMPTY}, 400: {"description": "No", **EMPTY}}

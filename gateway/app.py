@@ -25,6 +25,7 @@ from .metrics import create_metrics
 from .middleware import RequestIdMiddleware
 from .openapi import install_openapi
 from .playground import install_playground
+from .probe import readmit_ejected
 from .proxy import open_session
 from .reload import watch_file
 from .routes import RoutesError, load_routes
@@ -54,17 +55,19 @@ def _lifespan(settings: GatewaySettings, fleet: Fleet, traced: bool) -> Lifespan
         keys = KeyStore(settings.api_keys_file) if settings.api_keys_file else None
         app.state.api_keys = keys
         stop = asyncio.Event()
-        watches = [
+        background = [
             watch_file(settings.routes_file, partial(fleet.reload, settings.routes_file), stop)
         ]
         if keys is not None:
-            watches.append(watch_file(keys.path, keys.reload, stop))
+            background.append(watch_file(keys.path, keys.reload, stop))
         trace_configs = [client_trace_config()] if traced else []
         async with open_session(settings.upstream, trace_configs) as session:
             shadow = ShadowSender(session, fleet.metrics, settings.shadow.max_inflight)
             app.state.session = session
             app.state.dispatcher = Dispatcher(session, fleet, shadow, settings)
-            tasks = [asyncio.create_task(w) for w in watches]
+            readiness_timeout = settings.upstream.readiness_timeout_seconds
+            background.append(readmit_ejected(fleet, session, readiness_timeout, stop))
+            tasks = [asyncio.create_task(w) for w in background]
             logger.info(
                 "gateway ready",
                 extra={"routes_file": str(settings.routes_file), "auth": keys is not None},
@@ -83,7 +86,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """Build a gateway; routes and keys are read at startup (lifespan), not here."""
     settings = settings or GatewaySettings()
     metrics = create_metrics()
-    fleet = Fleet(metrics, Ejector(settings.eject.failures, settings.eject.cooldown_seconds))
+    ejector = Ejector(settings.eject.failures, settings.eject.cooldown_seconds)
+    fleet = Fleet(metrics, ejector, settings.guard_state_file)
     traced = export_configured()
     app = FastAPI(
         title="modelfleet gateway",

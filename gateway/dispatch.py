@@ -5,7 +5,9 @@ connection, or got 502/503 is tried again, on another version while one is
 left (`routing.pool`). Timeouts are not retried: a slow version would only
 be asked again for work it may still be doing. When no version is left (each
 one held by the guard, ejected, or failed this request) the answer is 503 with
-`Retry-After`, saying why for each version (`unavailable.py`).
+`Retry-After`, saying why for each version (`unavailable.py`). A streamed answer
+is relayed as it arrives (`proxy.relay`): its first byte has been passed on, so
+it is never retried, and its request is counted and timed when the stream ends.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .proxy import (
     call,
     forwardable,
     outbound_headers,
+    relay,
     timeouts,
     to_response,
 )
@@ -72,18 +75,26 @@ class Dispatcher:
         out = Outbound(request.method, target.path, _headers(request), body)
         started = time.perf_counter()
         choice, outcome = await self._exchange(snapshot, route, target, ask, out)
-        code = outcome.status
         labels = (target.model, choice.version, choice.variant)
-        self._metrics.requests.labels(*labels, str(code)).inc()
-        self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+
+        def finished(failure: UpstreamError | None = None) -> None:
+            self._metrics.requests.labels(*labels, str(outcome.status)).inc()
+            self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+            if failure is not None:
+                self._metrics.upstream_errors.labels(*labels, failure.reason).inc()
+
+        extra = ((b"x-model-version", choice.version.encode()),)
+        who = f"model {target.model!r} version {choice.version!r}"
+        if isinstance(outcome, Answer) and outcome.stream is not None:
+            return relay(outcome, extra, self._timeout(route), who, finished)
+        finished()
         if isinstance(outcome, GatewayError):
             if not isinstance(outcome, NoVersionLeft):  # that one names every version
                 outcome.headers["X-Model-Version"] = choice.version
             raise outcome
-        if target.shadowable and code == 200:
+        if target.shadowable and outcome.status == 200:
             self._maybe_shadow(target.model, route, choice, out, outcome)
-        who = f"model {target.model!r} version {choice.version!r}"
-        return to_response(outcome, ((b"x-model-version", choice.version.encode()),), who)
+        return to_response(outcome, extra, who)
 
     async def _exchange(
         self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
@@ -128,10 +139,10 @@ class Dispatcher:
     ) -> NoVersionLeft:
         versions = [ask.pinned] if ask.pinned else sorted(route.weights, key=version_order)
         ejector = self._fleet.ejector
-        ejected = {v: ejector.remaining(route.versions[v].base_url) for v in versions}
+        urls = {v: route.versions[v].base_url for v in versions}
+        ejected = {v: ejector.remaining(url) for v, url in urls.items() if ejector.ejected(url)}
         held = {v: snapshot.guard.status(model, v) for v in snapshot.guard.held(model)}
-        cooling = {v: seconds for v, seconds in ejected.items() if seconds > 0}
-        return no_version_left(model, versions, failures, cooling, held)
+        return no_version_left(model, versions, failures, ejected, held)
 
     async def _attempt(
         self, snapshot: Snapshot, route: ModelRoute, model: str, choice: Choice, out: Outbound
@@ -140,7 +151,9 @@ class Dispatcher:
         base_url = route.versions[choice.version].base_url
         who = f"model {model!r} version {choice.version!r}"
         try:
-            answer = await call(self._session, base_url, out, self._timeout(route), who)
+            answer = await call(
+                self._session, base_url, out, self._timeout(route), who, stream=True
+            )
         except UpstreamError as exc:
             self._record(snapshot, model, choice, base_url, exc.reason, unhealthy=True)
             return exc

@@ -15,6 +15,7 @@ from pathlib import Path
 from .ejection import Ejector
 from .errors import NotFound, NotReady
 from .guard import CanaryGuard, GuardStatus
+from .holds import read_holds, write_holds
 from .metrics import GatewayMetrics
 from .routes import LoadedRoutes, ModelRoute, RoutesError, load_routes
 from .routing import Variant, role_of
@@ -48,9 +49,13 @@ def weight_variant(route: ModelRoute, version: str) -> Variant:
 
 
 class Fleet:
-    def __init__(self, metrics: GatewayMetrics, ejector: Ejector) -> None:
+    def __init__(
+        self, metrics: GatewayMetrics, ejector: Ejector, holds_file: Path | None = None
+    ) -> None:
+        """`holds_file`: where the guard's holds outlive a restart (None: memory only)."""
         self.metrics = metrics
         self.ejector = ejector
+        self._holds_file = holds_file
         self._current: Snapshot | None = None
 
     @property
@@ -64,8 +69,11 @@ class Fleet:
         return self._current is not None
 
     def install(self, loaded: LoadedRoutes) -> None:
-        """Swap in a validated table with a fresh guard (which re-admits aborted canaries)."""
-        self._current = Snapshot(loaded, CanaryGuard(loaded.table, self._aborted))
+        """Swap in a validated table with a fresh guard, which re-admits aborted canaries
+        unless the holds file recorded them for this very table (a restart)."""
+        held = read_holds(self._holds_file, loaded.sha256) if self._holds_file else {}
+        guard = CanaryGuard(loaded.table, self._aborted, held=held)
+        self._current = Snapshot(loaded, guard)
         self.metrics.route_weight.clear()
         self.metrics.canary_aborted.clear()
         for model, route in loaded.table.models.items():
@@ -73,6 +81,18 @@ class Fleet:
                 variant = weight_variant(route, version)
                 self.metrics.route_weight.labels(model, version, variant).set(target.weight)
                 self.metrics.canary_aborted.labels(model, version).set(0)
+        for model, version in guard.aborted():
+            self.metrics.canary_aborted.labels(model, version).set(1)
+            logger.warning(
+                "canary still held by the guard, as before the restart",
+                extra={"model": model, "version": version},
+            )
+        self._save_holds()
+
+    def _save_holds(self) -> None:
+        if self._holds_file is not None and self._current is not None:
+            snapshot = self._current
+            write_holds(self._holds_file, snapshot.routes.sha256, snapshot.guard.aborted())
 
     def reload(self, path: Path) -> bool:
         """Load `path` if it changed; keep the current table when it is invalid."""
@@ -101,6 +121,7 @@ class Fleet:
 
     def _aborted(self, model: str, version: str, status: GuardStatus) -> None:
         self.metrics.canary_aborted.labels(model, version).set(1)
+        self._save_holds()
         logger.warning(
             "canary aborted by the guard: no more routed traffic until the routes file changes",
             extra={

@@ -2,7 +2,8 @@
 
 One guard belongs to one routes table. An aborted canary stays held until a new
 routes table is installed (the file changed), which builds a fresh guard: an
-operator decides when a fixed canary comes back, not a timer.
+operator decides when a fixed canary comes back, not a timer. A gateway restart
+keeps the holds when it has a state file (see `gateway.holds`).
 Errors are 5xx answers and failed upstream calls; 4xx are the caller's mistakes.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -65,15 +66,17 @@ class CanaryGuard:
         table: RouteTable,
         on_abort: AbortHandler,
         clock: Callable[[], float] = time.monotonic,
+        held: Mapping[tuple[str, str], GuardStatus] | None = None,
     ) -> None:
+        """`held`: canaries this table's guard had already aborted (before a restart)."""
         self._routes: dict[str, ModelRoute] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
-        self._aborted: dict[tuple[str, str], GuardStatus] = {}
         self._on_abort = on_abort
         self._clock = clock
         for model, route in table.models.items():
             if route.guard.enabled:
                 self._watch(model, route)
+        self._aborted = {key: s for key, s in (held or {}).items() if key in self._windows}
 
     def _watch(self, model: str, route: ModelRoute) -> None:
         self._routes[model] = route
@@ -95,6 +98,10 @@ class CanaryGuard:
             status = GuardStatus("aborted", requests, errors)
             self._aborted[(model, version)] = status
             self._on_abort(model, version, status)
+
+    def aborted(self) -> dict[tuple[str, str], GuardStatus]:
+        """Every held canary, (model, version) -> the counts that aborted it."""
+        return dict(self._aborted)
 
     def held(self, model: str) -> frozenset[str]:
         """Canaries of `model` that get no weighted or sticky traffic."""

@@ -11,23 +11,11 @@ from typing import Any
 
 import aiohttp
 
-from .errors import UpstreamError
 from .fleet import Fleet, Snapshot, weight_variant
-from .proxy import Outbound, call, timeouts
+from .probe import is_ready
 from .routes import ModelRoute
 
 __all__ = ["describe_fleet"]
-
-
-READYZ = Outbound("GET", "/readyz", (), b"")
-
-
-async def _ready(session: aiohttp.ClientSession, base_url: str, timeout: float) -> bool:
-    try:
-        answer = await call(session, base_url, READYZ, timeouts(timeout, timeout), base_url)
-    except UpstreamError:
-        return False
-    return answer.status == 200
 
 
 def _version(
@@ -58,7 +46,7 @@ async def describe_fleet(
     snapshot = fleet.current
     models = snapshot.routes.table.models
     pairs = [(m, v) for m in sorted(models) for v in models[m].known_versions]
-    probes = [_ready(session, models[m].versions[v].base_url, timeout) for m, v in pairs]
+    probes = [is_ready(session, models[m].versions[v].base_url, timeout) for m, v in pairs]
     readiness = dict(zip(pairs, await asyncio.gather(*probes), strict=True))
     listed = []
     for name in sorted(models):

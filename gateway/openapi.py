@@ -49,6 +49,7 @@ _TABLE: dict[int, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "API keys are on and none or a wrong one was sent"},
     404: {"model": ErrorBody, "description": "Unknown model, version or path"},
     405: {"model": ErrorBody, "description": "The model service has no such method here"},
+    406: {"model": ErrorBody, "description": "`Accept` allows nothing the model can answer"},
     409: {"model": ErrorBody, "description": "The model refuses: e.g. a training job runs"},
     413: {"model": ErrorBody, "description": "The body is over `MODELFLEET_MAX_BODY_BYTES`"},
     415: {"model": ErrorBody, "description": "The model does not accept the body's media type"},

@@ -7,16 +7,27 @@ section). Client exceptions never escape: they become `UpstreamError` (502) or
 `UpstreamTimeout` (504), chained with `from exc`. Retries live in `dispatch`;
 aiohttp itself only re-sends an idempotent request whose pooled connection
 turned out to be closed.
+
+A 2xx answer without a Content-Length (chunked: an NDJSON stream of results) may
+be relayed as it arrives instead of read whole (`call(..., stream=True)`): the
+caller gets each chunk as soon as the service sends it, and closing the caller's
+response closes the upstream connection, so the service sees the caller leave.
+The model's timeout bounds a whole answer, or a streamed answer's first byte and
+every gap between two chunks. Bodies are passed on byte for byte either way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import aiohttp
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Send
 
 from .errors import BadRequest, UpstreamError, UpstreamTimeout
 from .settings import UpstreamSettings
@@ -28,9 +39,12 @@ __all__ = [
     "forwardable",
     "open_session",
     "outbound_headers",
+    "relay",
     "timeouts",
     "to_response",
 ]
+
+logger = logging.getLogger("gateway.proxy")
 
 # Headers travel as the raw bytes of the wire, so the gateway never re-encodes them.
 RawHeader = tuple[bytes, bytes]
@@ -88,11 +102,13 @@ class Outbound:
 
 @dataclass(frozen=True)
 class Answer:
-    """An upstream's whole answer, read before the connection went back to the pool."""
+    """An upstream's answer: read whole before the connection went back to the pool,
+    or (`stream`) still arriving on its open connection, for `relay`."""
 
     status: int
     headers: tuple[RawHeader, ...]
     body: bytes
+    stream: aiohttp.ClientResponse | None = None
 
     @property
     def is_json(self) -> bool:
@@ -118,8 +134,18 @@ def open_session(
 
 
 def timeouts(total: float, connect: float) -> aiohttp.ClientTimeout:
-    """`total` bounds the whole call, `connect` the TCP connect of a new connection."""
-    return aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
+    """`total` bounds a whole answer, or a stream's first byte and each gap (`sock_read`);
+    `connect` the TCP connect of a new connection. No aiohttp `total`: it would cut
+    a stream that keeps delivering."""
+    return aiohttp.ClientTimeout(sock_read=total, sock_connect=min(connect, total))
+
+
+def _streamed(response: aiohttp.ClientResponse) -> bool:
+    return (
+        200 <= response.status < 300
+        and response.status != 204
+        and (response.content_length is None)
+    )
 
 
 def forwardable(headers: Iterable[RawHeader], drop: frozenset[bytes]) -> list[RawHeader]:
@@ -143,34 +169,95 @@ def outbound_headers(headers: Iterable[RawHeader]) -> tuple[tuple[str, str], ...
     return tuple(texts)
 
 
+def _failure(exc: BaseException, who: str, timeout: aiohttp.ClientTimeout) -> UpstreamError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return UpstreamError(f"{who} did not accept a connection", reason="connect")
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts subclass it too
+        return UpstreamTimeout(
+            f"{who} did not answer within {timeout.sock_read:g}s", reason="timeout"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamError(f"{who} is unreachable", reason="connect")
+    # A closed connection, a broken or truncated answer.
+    return UpstreamError(f"{who} dropped the connection", reason="disconnect")
+
+
 async def call(
     session: aiohttp.ClientSession,
     base_url: str,
     out: Outbound,
     timeout: aiohttp.ClientTimeout,
     who: str,
+    stream: bool = False,
 ) -> Answer:
-    """Send `out` to `base_url`; a failed exchange raises an UpstreamError naming `who`."""
+    """Send `out` to `base_url`; a failed exchange raises an UpstreamError naming `who`.
+
+    With `stream`, a streamed answer comes back open (`Answer.stream`): `relay` it."""
+    response: aiohttp.ClientResponse | None = None
     try:
-        async with session.request(
-            out.method,
-            base_url + out.path,
-            headers=out.headers,
-            data=out.body or None,
-            timeout=timeout,
-            allow_redirects=False,
-        ) as response:
-            return Answer(response.status, response.raw_headers, await response.read())
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise UpstreamError(f"{who} did not accept a connection", reason="connect") from exc
-    except TimeoutError as exc:  # aiohttp's read timeouts subclass it too
-        raise UpstreamTimeout(
-            f"{who} did not answer within {timeout.total:g}s", reason="timeout"
-        ) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise UpstreamError(f"{who} is unreachable", reason="connect") from exc
-    except aiohttp.ClientError as exc:  # closed connection, broken or truncated answer
-        raise UpstreamError(f"{who} dropped the connection", reason="disconnect") from exc
+        async with asyncio.timeout(timeout.sock_read):
+            response = await session.request(
+                out.method,
+                base_url + out.path,
+                headers=out.headers,
+                data=out.body or None,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+            if stream and _streamed(response):
+                return Answer(response.status, response.raw_headers, b"", response)
+            body = await response.read()
+        response.release()
+        return Answer(response.status, response.raw_headers, body)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        if response is not None:
+            response.close()
+        raise _failure(exc, who, timeout) from exc
+
+
+class _ClosingStream(StreamingResponse):
+    # Starlette iterates the body without closing it: a response cancelled while
+    # sending (the caller left) would keep the upstream connection until collected.
+    async def stream_response(self, send: Send) -> None:
+        async with aclosing(self.body_iterator):  # type: ignore[type-var]
+            await super().stream_response(send)
+
+
+async def _chunks(
+    upstream: aiohttp.ClientResponse,
+    timeout: aiohttp.ClientTimeout,
+    who: str,
+    finished: Callable[[UpstreamError | None], None],
+) -> AsyncIterator[bytes]:
+    failure: UpstreamError | None = None
+    try:
+        async for chunk in upstream.content.iter_any():
+            yield chunk
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        failure = _failure(exc, who, timeout)
+        logger.warning("stream broken off", extra={"reason": failure.message})
+        raise failure from exc  # abort the caller's response: it must not look complete
+    finally:
+        upstream.close()  # at the end, a no-op; before it, the service sees the caller leave
+        finished(failure)
+
+
+def relay(
+    upstream: Answer,
+    extra: Sequence[RawHeader],
+    timeout: aiohttp.ClientTimeout,
+    who: str,
+    finished: Callable[[UpstreamError | None], None],
+) -> Response:
+    """The caller's response to a streamed answer, each chunk passed on as it arrives;
+    `finished` is called once the stream has ended, broken off or been abandoned."""
+    assert upstream.stream is not None
+    drop = RESPONSE_DROP | {k for k, _ in extra}
+    response = _ClosingStream(
+        _chunks(upstream.stream, timeout, who, finished), status_code=upstream.status
+    )
+    response.raw_headers = [*forwardable(upstream.headers, drop), *extra]
+    return response
 
 
 def to_response(upstream: Answer, extra: Sequence[RawHeader], who: str) -> Response:

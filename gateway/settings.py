@@ -6,18 +6,20 @@ Every variable the gateway reads (nested sections use `__`):
 |---|---|---|
 | `MODELFLEET_ROUTES_FILE` | `/etc/modelfleet/routes/routes.yaml` | routes table; watched and hot-reloaded |
 | `MODELFLEET_API_KEYS_FILE` | unset (auth off) | file of sha256 hex digests of valid API keys |
+| `MODELFLEET_GUARD_STATE_FILE` | unset (in memory) | where the canary guard's holds outlive a restart |
 | `MODELFLEET_MAX_BODY_BYTES` | `1048576` | larger request bodies get 413 before forwarding |
 | `MODELFLEET_LOG_LEVEL` | `info` | `debug`, `info`, `warning`, `error` |
 | `MODELFLEET_SERVER__HOST` | `0.0.0.0` | listen address |
 | `MODELFLEET_SERVER__PORT` | `8000` | listen port |
+| `MODELFLEET_SERVER__FD` | unset | serve an inherited listening socket instead of binding host:port |
 | `MODELFLEET_SERVER__KEEPALIVE_SECONDS` | `5` | idle keep-alive of client connections |
 | `MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS` | `30` | drain time after SIGTERM |
 | `MODELFLEET_UPSTREAM__CONNECT_TIMEOUT_SECONDS` | `1.0` | TCP connect timeout to a model service |
 | `MODELFLEET_UPSTREAM__MAX_CONNECTIONS` | `256` | connection pool size towards all services |
 | `MODELFLEET_UPSTREAM__KEEPALIVE_EXPIRY_SECONDS` | `4.0` | idle pooled connection lifetime |
-| `MODELFLEET_UPSTREAM__READINESS_TIMEOUT_SECONDS` | `1.0` | `/readyz` probe timeout used by `GET /models` |
+| `MODELFLEET_UPSTREAM__READINESS_TIMEOUT_SECONDS` | `1.0` | `/readyz` probe timeout (`GET /models`, readmitting ejected versions) |
 | `MODELFLEET_EJECT__FAILURES` | `3` | consecutive failures that eject a version |
-| `MODELFLEET_EJECT__COOLDOWN_SECONDS` | `10` | how long an ejected version gets no traffic |
+| `MODELFLEET_EJECT__COOLDOWN_SECONDS` | `10` | how long an ejected version gets no traffic (then it is probed) |
 | `MODELFLEET_SHADOW__MAX_INFLIGHT` | `64` | shadow copies in flight; more are dropped |
 
 Per-model behaviour (weights, timeouts, retries, sticky header, shadow, guard)
@@ -52,6 +54,10 @@ class ServerSettings(BaseModel):
     """Listen address; `127.0.0.1` keeps a local stack private."""
     port: int = Field(default=8000, ge=1, le=65535)
     """Listen port."""
+    fd: int | None = Field(default=None, ge=0)
+    """An inherited, already listening socket to serve instead of binding host:port.
+    `make run` holds the gateway's socket itself, so while a crashed gateway restarts
+    callers wait in the kernel's queue instead of being refused."""
     keepalive_seconds: int = Field(default=5, ge=1, le=300)
     """Idle keep-alive of client connections."""
     graceful_timeout_seconds: int = Field(default=30, ge=1, le=600)
@@ -71,7 +77,7 @@ class UpstreamSettings(BaseModel):
     """Idle lifetime of a pooled connection; below the services' 5 s keep-alive so the
     gateway closes first and never reuses a connection the server is closing."""
     readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
-    """Timeout of the `/readyz` probes behind `GET /models`."""
+    """Timeout of the `/readyz` probes: `GET /models`, and readmitting ejected versions."""
 
 
 class EjectSettings(BaseModel):
@@ -109,6 +115,9 @@ class GatewaySettings(BaseSettings):
     """routes.yaml; its directory is watched, so mount a ConfigMap as a directory (no subPath)."""
     api_keys_file: Path | None = None
     """File with one sha256 hex digest of a valid key per line; unset turns auth off."""
+    guard_state_file: Path | None = None
+    """Writable file where the guard records the canaries it holds out, so a restarted
+    gateway keeps them out until the routes change; unset keeps them in memory only."""
     max_body_bytes: int = Field(default=MIB, ge=1, le=1024 * MIB)
     """Largest request body forwarded; larger ones get 413 before any upstream call."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -3,8 +3,9 @@
     /models/{name}[/{rest}]     -> /v1/models/{name}[/{rest}]
     /v2/models/{name}[/{rest}]  -> /v2/models/{name}[/{rest}]   (OIP, unchanged)
 
-Inference (`POST /models/{name}/{action}`, `POST /v2/models/{name}/infer`) is
-split by weight or sticky key, retried and shadowed. Everything else (metadata,
+Inference (`POST /models/{name}/{action}`, `GET /models/{name}/predict?...`,
+`POST /v2/models/{name}/infer`) is split by weight or sticky key, retried and
+shadowed. Everything else (metadata,
 job status, training) goes to the stable version unless pinned, because its
 answer must come from one place: job status from the version that owns the job.
 """
@@ -60,8 +61,10 @@ def _target(model: str, path: str, method: str, inference: bool, version: str | 
 
 
 def v1_target(method: str, model: str, rest: str, query: str = "") -> Target:
-    """`/models/{model}/{rest}`: a single-segment POST other than training is inference."""
-    inference = method == "POST" and bool(rest) and "/" not in rest and rest not in STATEFUL_ACTIONS
+    """`/models/{model}/{rest}`: a single-segment POST other than training is inference,
+    and so is a query-parameter predict (`GET .../predict?...`)."""
+    action = bool(rest) and "/" not in rest and rest not in STATEFUL_ACTIONS
+    inference = action and (method == "POST" or (method == "GET" and rest == "predict"))
     return _target(model, _path(f"/v1/models/{model}", rest, query), method, inference, None)
 
 

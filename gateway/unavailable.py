@@ -1,10 +1,11 @@
 """Why no version of a model can take a request: the reasons and `Retry-After` of the 503.
 
 A version is out when the canary guard holds it, when it is ejected (it kept
-failing and cools down), or when this request tried it and it failed in a way
-another version might not have (unreachable, dropped connection, 502, 503).
-`Retry-After` is the soonest any of them may answer again: the end of its
-ejection, its own `Retry-After`, or else one second.
+failing: it cools down, then waits for its `/readyz` probe, `gateway.probe`), or
+when this request tried it and it failed in a way another version might not have
+(unreachable, dropped connection, 502, 503). `Retry-After` is the soonest any of
+them may answer again: the first probe after its cool-down, its own
+`Retry-After`, or else one second.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from .errors import NoVersionLeft, UpstreamError
 from .guard import GuardStatus
+from .probe import PROBE_INTERVAL_SECONDS
 from .proxy import Answer
 
 __all__ = ["Failure", "failure_of", "no_version_left"]
@@ -67,20 +69,20 @@ def no_version_left(
 ) -> NoVersionLeft:
     """The 503 for `model`, naming each of `versions` with why it is out.
 
-    `ejected` maps a version to its seconds of cool-down left, `held` to the
-    guard's counts that aborted it, `failures` to how it failed this request."""
+    `ejected` maps an ejected version to its seconds of cool-down left (0 once it
+    waits for its probe), `held` a held one to the guard's counts that aborted it,
+    `failures` a version this request tried to how it failed."""
     reasons: dict[str, str] = {}
     waits: list[float] = []
     for version in versions:
-        cooling = ejected.get(version, 0.0)
+        # An ejected version is readmitted by the first probe after its cool-down.
+        probed = ejected[version] + PROBE_INTERVAL_SECONDS if version in ejected else 0.0
         if version in failures:
             reasons[version] = failures[version].reason
-            waits.append(max(failures[version].retry_after, cooling))
-        elif cooling:
-            reasons[version] = (
-                f"is ejected after repeated failures, tried again in {math.ceil(cooling)} s"
-            )
-            waits.append(cooling)
+            waits.append(max(failures[version].retry_after, probed))
+        elif version in ejected:
+            reasons[version] = _ejected(ejected[version])
+            waits.append(probed)
         elif version in held:
             status = held[version]
             reasons[version] = (
@@ -88,3 +90,9 @@ def no_version_left(
                 f"{status.requests} requests) until the routes change"
             )
     return NoVersionLeft(model, reasons, max(1, math.ceil(min(waits, default=SOON))))
+
+
+def _ejected(cooling: float) -> str:
+    if cooling > 0:
+        return f"is ejected after repeated failures, probed again in {math.ceil(cooling)} s"
+    return "is ejected after repeated failures, back once its /readyz answers 200"

@@ -17,16 +17,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 __all__ = [
     "STACK_MARKER",
     "Server",
+    "alive",
     "all_ready",
     "child_pids",
     "free_port",
     "launch",
+    "launch_gateway",
     "launch_stack",
     "marked_processes",
     "python_module",
@@ -82,6 +86,15 @@ def _answers(server: Server, path: str) -> bool:
     try:
         return httpx.get(server.url + path, timeout=1.0).status_code == 200
     except httpx.HTTPError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, exited but not yet reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
         return False
 
 
@@ -151,17 +164,34 @@ def python_module(module: str, *args: str) -> list[str]:
 
 
 def launch_stack(
-    folder: Path, values: Path, registry: Path, *options: str, env: Mapping[str, str] = {}
+    folder: Path,
+    values: Path,
+    registry: Path,
+    *options: str,
+    env: Mapping[str, str] = {},
+    port: int | None = None,
 ) -> tuple[Server, str]:
-    """`modelfleet up` on `values`, writing under `folder`; its children all carry the
-    returned marker (see `marked_processes`), so none can outlive the test unseen."""
-    port, marker = free_port(), uuid.uuid4().hex
+    """`modelfleet up` on `values`, writing under `folder`, its gateway on `port` (a free
+    one by default); its children all carry the returned marker (see
+    `marked_processes`), so none can outlive the test unseen."""
+    port, marker = port or free_port(), uuid.uuid4().hex
     argv = python_module(
         "services.cli", "up", "--values", str(values), "--registry", str(registry),
         "--port", str(port), "--state-dir", str(folder / "state"), *options,
     )  # fmt: skip
     server = launch("stack", lambda _: argv, folder, {STACK_MARKER: marker, **env}, port=port)
     return server, marker
+
+
+def launch_gateway(folder: Path, routes: Mapping[str, Any]) -> Server:
+    """A ready gateway process on a free port, routing by `routes` (a routes.yaml table)."""
+    routes_file = folder / "routes" / "routes.yaml"
+    routes_file.parent.mkdir(parents=True)
+    routes_file.write_text(yaml.safe_dump(dict(routes)))
+    port = free_port()
+    env = {"MODELFLEET_ROUTES_FILE": str(routes_file), "MODELFLEET_SERVER__HOST": "127.0.0.1",
+           "MODELFLEET_SERVER__PORT": str(port)}  # fmt: skip
+    return wait_ready(launch("gateway", lambda _: python_module("gateway"), folder, env, port))
 
 
 def stop_stack(server: Server, marker: str, timeout: float = 15.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -26,7 +27,14 @@ class Answer:
 
 @dataclass
 class Traffic:
+    """Every answer of one run; `started` (monotonic) is the zero of `Answer.at`."""
+
     answers: list[Answer] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def now(self) -> float:
+        """This moment on the answers' clock, to mark events during a run."""
+        return time.monotonic() - self.started
 
     @property
     def failures(self) -> list[Answer]:
@@ -46,7 +54,8 @@ def split(counts: Mapping[Any, int]) -> dict[Any, float]:
 class Load:
     """`count` POSTs of `payload` to `url`, `concurrency` at once, each worker pausing
     `pause` seconds between its requests (a steady rate rather than a burst);
-    `seconds` > 0 ends the run after that long even if requests are left."""
+    `seconds` > 0 ends the run after that long even if requests are left, and
+    `stop` ends it when set."""
 
     url: str
     count: int
@@ -55,12 +64,15 @@ class Load:
     concurrency: int = 16
     pause: float = 0.0
     seconds: float = 0.0
+    stop: threading.Event | None = None
 
 
 async def _worker(client: httpx.AsyncClient, load: Load, queue: asyncio.Queue[int],
                   traffic: Traffic, started: float) -> None:  # fmt: skip
     while not queue.empty():
         if load.seconds and time.monotonic() - started > load.seconds:
+            return
+        if load.stop is not None and load.stop.is_set():
             return
         index = queue.get_nowait()
         try:
@@ -74,13 +86,14 @@ async def _worker(client: httpx.AsyncClient, load: Load, queue: asyncio.Queue[in
             await asyncio.sleep(load.pause)
 
 
-async def run_load(load: Load) -> Traffic:
-    """Run `load` inside an existing event loop."""
-    traffic = Traffic()
+async def run_load(load: Load, traffic: Traffic | None = None) -> Traffic:
+    """Run `load` inside an existing event loop, recording into `traffic` (which others
+    may read while it runs) or a new one."""
+    traffic = Traffic() if traffic is None else traffic
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(load.count):
         queue.put_nowait(index)
-    started = time.monotonic()
+    started = traffic.started = time.monotonic()
     limits = httpx.Limits(max_connections=load.concurrency)
     async with httpx.AsyncClient(timeout=30.0, limits=limits, trust_env=False) as client:
         workers = [_worker(client, load, queue, traffic, started) for _ in range(load.concurrency)]
@@ -88,5 +101,5 @@ async def run_load(load: Load) -> Traffic:
     return traffic
 
 
-def send_many(load: Load) -> Traffic:
-    return asyncio.run(run_load(load))
+def send_many(load: Load, traffic: Traffic | None = None) -> Traffic:
+    return asyncio.run(run_load(load, traffic))

@@ -1,74 +1,29 @@
-"""Uploaded images -> the 8x8 `load_digits` format, refusing what is not a sane image.
+"""Uploaded images -> the 8x8 `load_digits` format.
 
 `load_digits` images are white ink on black, scaled so the digit fills the
 height of the box and centred across it, with intensities 0..16. `canonical`
 brings any photo or drawing there: grey, ink made bright, cropped to the ink,
 padded to a square, shrunk to 8x8 and scaled to 0..16. Training applies the
 same function to rendered training images, so served and trained inputs match.
-
-Decoding untrusted bytes is guarded: a pixel budget (Pillow's decompression-bomb
-check, warnings included), a side limit, a format allow-list, and any decoder
-failure becomes a 422 naming the problem.
+Uploads are decoded by the runtime (`services.runtime.imaging.decode`: format
+allow-list, size limits, EXIF orientation, 422 for broken files).
 """
 
 from __future__ import annotations
 
-import io
-import warnings
-
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from services.runtime.errors import Unprocessable, UnsupportedMediaType
+from services.runtime.errors import Unprocessable
 
 from .schemas import MAX_INK, SIDE
 
-__all__ = ["FORMATS", "MAX_PIXELS", "MAX_SIDE", "MEDIA_TYPES", "canonical", "decode"]
+__all__ = ["canonical"]
 
-MAX_SIDE = 4096
-MAX_PIXELS = 4096 * 4096
-FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
-MEDIA_TYPES = (
-    "image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp",
-    "image/x-portable-anymap", "application/octet-stream",
-)  # fmt: skip
 INK_FRACTION = 0.25
 """A pixel is ink when it is this bright relative to the brightest one."""
 MIN_CONTRAST = 24
 """Grey levels (of 255) between background and ink below which nothing is drawn."""
-
-# Pillow warns between MAX_IMAGE_PIXELS and twice that and raises above; the
-# warning must refuse the image too, so it is made an error process-wide (a
-# `catch_warnings` block is not thread-safe, and decoding runs in a thread pool).
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
-
-
-def decode(payload: bytes, media_type: str) -> Image.Image:
-    """Open and fully decode one uploaded image (first frame), or raise a 4xx error."""
-    if media_type not in MEDIA_TYPES:
-        raise UnsupportedMediaType(
-            f"file type {media_type!r} is not an image type this model reads; "
-            f"send one of {', '.join(MEDIA_TYPES)}"
-        )
-    if not payload:
-        raise Unprocessable("the file is empty (0 bytes)")
-    try:
-        image = Image.open(io.BytesIO(payload), formats=FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise Unprocessable(f"image refused as a decompression bomb: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise Unprocessable(f"not an image in a supported format ({', '.join(FORMATS)})") from exc
-    except Exception as exc:  # a header cut short or malformed
-        raise Unprocessable(f"the image header is broken or truncated: {exc}") from exc
-    width, height = image.size
-    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise Unprocessable(f"image is {width}x{height}; each side must be 1..{MAX_SIDE} pixels")
-    try:
-        image.load()
-    except Exception as exc:  # decoders raise many types for hostile bytes: all are bad input
-        raise Unprocessable(f"the {image.format} image data is broken or truncated: {exc}") from exc
-    return image
 
 
 def canonical(image: Image.Image) -> np.ndarray:

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from services.runtime.imaging import MEDIA_TYPES, decode
 from services.runtime.model import Model
 from services.runtime.tensors import TensorSpec
 from services.runtime.training import FineTune, Progress, Retrainable
 
 from .data import SEED, as_uploaded, split
 from .fitting import Schedule, evaluate, fit, probabilities
-from .imaging import MEDIA_TYPES, canonical, decode
+from .imaging import canonical
 from .network import DigitsNet, load_network, save_network
 from .schemas import MAX_INK, SIDE, DigitImage, DigitPrediction, Label, TrainOptions
 

@@ -7,6 +7,7 @@ ModelfleetError                 500  something broke on our side
 │   ├── ModelNotFound           404  this service serves another model
 │   ├── VersionNotFound         404  this service serves another version
 │   └── JobNotFound             404  no training job with that id
+├── NotAcceptable               406  no representation the Accept header allows
 ├── Conflict                    409  the operation clashes with one in progress
 ├── PayloadTooLarge             413
 ├── UnsupportedMediaType        415
@@ -37,6 +38,7 @@ __all__ = [
     "JobNotFound",
     "ModelNotFound",
     "ModelfleetError",
+    "NotAcceptable",
     "NotFound",
     "NotReady",
     "Overloaded",
@@ -84,6 +86,10 @@ class VersionNotFound(NotFound):
 
 class JobNotFound(NotFound):
     pass
+
+
+class NotAcceptable(ModelfleetError):
+    status_code = 406
 
 
 class Conflict(ModelfleetError):

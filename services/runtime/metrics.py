@@ -81,6 +81,15 @@ class ServiceMetrics(BatchObserver):
             "modelfleet_model_info", "Always 1; labels describe the served artifact.",
             (*LABELS, "framework", "sha256"), multiprocess_mode="max", registry=reg,
         )  # fmt: skip
+        self.stream_results = Counter(
+            "modelfleet_stream_results", "Results a streaming action computed.",
+            (*LABELS, "action"), registry=reg,
+        )  # fmt: skip
+        self.streams_cancelled = Counter(
+            "modelfleet_streams_cancelled",
+            "Streams stopped before their end because the client went away.",
+            (*LABELS, "action"), registry=reg,
+        )  # fmt: skip
 
     def loaded(self, framework: str, sha256: str, seconds: float) -> None:
         self.info.labels(**self._labels, framework=framework, sha256=sha256).set(1)
@@ -96,6 +105,12 @@ class ServiceMetrics(BatchObserver):
 
     def queue_wait(self, seconds: float) -> None:
         self.queue_wait_seconds.labels(**self._labels).observe(seconds)
+
+    def stream_result(self, action: str) -> None:
+        self.stream_results.labels(**self._labels, action=action).inc()
+
+    def stream_cancelled(self, action: str) -> None:
+        self.streams_cancelled.labels(**self._labels, action=action).inc()
 
 
 class ReadinessCollector(Collector):

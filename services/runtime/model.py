@@ -11,8 +11,9 @@
 
 The runtime gives it typed and Open Inference Protocol endpoints, probes,
 metrics, tracing and batching. A model never does network I/O and never sees
-HTTP: raw payloads (image bytes) reach it through `preprocess`, extra
-operations through `actions`.
+HTTP: raw payloads (image bytes) reach it through `preprocess`, or as the
+numpy arrays of `pictures.Image` fields (uploaded as multipart files); extra
+operations through `actions`, which may stream their results one by one.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ class Action:
     """A model-specific typed operation, served at `POST /v1/models/{name}/{path}`.
 
     `method` names a method of the model taking one `request` and returning
-    one `response`; it runs off the event loop.
+    one `response`; it runs in the model thread. With `stream=True` the method is
+    a generator yielding `response`s: each is sent as one NDJSON line as soon as it
+    exists, and the generator is closed (no further results computed) when the
+    client goes away.
     """
 
     path: str
@@ -53,6 +57,7 @@ class Action:
     response: type[Schema]
     method: str
     summary: str
+    stream: bool = False
 
 
 class Model(ABC, Generic[InputT, OutputT]):
@@ -63,6 +68,8 @@ class Model(ABC, Generic[InputT, OutputT]):
     actions: ClassVar[tuple[Action, ...]] = ()
     raw_media_types: ClassVar[tuple[str, ...]] = ()
     """Media types `preprocess` accepts as multipart `file` uploads on predict."""
+    query_predict: ClassVar[bool] = False
+    """Also serve `GET .../predict?field=value&...` (the input must be flat scalars)."""
     oip_inputs: ClassVar[tuple[TensorSpec, ...]] = ()
     """OIP input tensors, when those derived from `Input` field by field do not fit
     (e.g. one `[-1, 8, 8]` image tensor whose rows validate as a flat list field)."""

@@ -7,21 +7,37 @@ model:
 
     {"name": "predict", "path": "/v1/models/digits/predict", "request": "multipart",
      "media_types": ["image/png", ...], "bulk": true, "query": false, "stream": false,
-     "summary": "...", "input_schema": {...}, "output_schema": {...}}
+     "answers": ["application/json"], "summary": "...",
+     "input_schema": {...}, "output_schema": {...}}
 
 `request` is `json` (the body validates against `input_schema`) or `multipart`
 (`input_schema` describes the form: a property with `"format": "binary"` is a file
-part, the rest are form fields). `bulk`: JSON predict also takes
-`{"instances": [...]}`; a multipart one takes several files. `query`: the operation
-also answers `GET` with the input's fields as query parameters. `stream`: it answers
-`application/x-ndjson`, one `output_schema` object per line.
+part, the rest are form fields: a scalar is one text part, a list of scalars the
+part repeated, anything else one part of JSON text). `media_types`: the file types
+a file part takes. A picture property, in a form or in `output_schema`, carries
+`"x-modelfleet-kind": "image"` or `"mask"` (in JSON answers it is a PNG data URL,
+`"format": "data-url"`; a mask's pixel values are class indices).
+`bulk`: JSON predict also takes `{"instances": [...]}`; a multipart upload predict
+takes several files (a form with picture fields is one instance). `query`: the
+operation also answers `GET` with the input's fields as query parameters. `stream`:
+it answers `application/x-ndjson`, one `output_schema` object per line. `answers`:
+the media types of a 200 answer, in the service's order of preference (`image/png`,
+`image/jpeg`, `image/webp` when predict can answer its output's first picture
+itself, as it does when `Accept` prefers one of them).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from .forms import form_schema
+from .imaging import MEDIA_TYPES
 from .model import Action, Model
+from .negotiation import JSON, offers
+from .pictures import picture_fields
+from .streaming import NDJSON
 
 __all__ = ["UPLOAD_FIELD", "describe_operations"]
 
@@ -44,20 +60,29 @@ def _upload_schema(media_types: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def _input(schema: type[BaseModel]) -> dict[str, Any]:
+    """The request form, media types and input schema of a JSON or picture-form body."""
+    if picture_fields(schema):
+        return {"request": "multipart", "media_types": list(MEDIA_TYPES),
+                "input_schema": form_schema(schema)}  # fmt: skip
+    return {"request": "json", "media_types": [], "input_schema": schema.model_json_schema()}
+
+
 def _predict(model: type[Model[Any, Any]]) -> dict[str, Any]:
-    uploads = bool(model.raw_media_types)
+    if model.raw_media_types:
+        body = {"request": "multipart", "media_types": list(model.raw_media_types),
+                "input_schema": _upload_schema(model.raw_media_types)}  # fmt: skip
+    else:
+        body = _input(model.Input)
     return {
         "name": "predict",
         "path": f"/v1/models/{model.name}/predict",
         "summary": f"Predict with {model.name}",
-        "request": "multipart" if uploads else "json",
-        "media_types": list(model.raw_media_types),
-        "bulk": True,
-        "query": False,
+        **body,
+        "bulk": not picture_fields(model.Input),
+        "query": model.query_predict,
         "stream": False,
-        "input_schema": _upload_schema(model.raw_media_types)
-        if uploads
-        else model.Input.model_json_schema(),
+        "answers": offers(model.Output, 1),
         "output_schema": model.Output.model_json_schema(),
     }
 
@@ -67,12 +92,11 @@ def _action(model: type[Model[Any, Any]], action: Action) -> dict[str, Any]:
         "name": action.path,
         "path": f"/v1/models/{model.name}/{action.path}",
         "summary": action.summary,
-        "request": "json",
-        "media_types": [],
+        **_input(action.request),
         "bulk": False,
         "query": False,
-        "stream": False,
-        "input_schema": action.request.model_json_schema(),
+        "stream": action.stream,
+        "answers": [NDJSON if action.stream else JSON],
         "output_schema": action.response.model_json_schema(),
     }
 

@@ -59,9 +59,13 @@ _TABLE: dict[int, dict[str, Any]] = {
     400: {
         "model": ErrorBody,
         "description": "The body cannot be parsed (not UTF-8 JSON, a broken multipart form), "
-        "or an inference request does not fit the model's tensors",
+        "an inference request does not fit the model's tensors, or `Accept` is malformed",
     },
     404: {"model": ErrorBody, "description": "This service serves another model or version"},
+    406: {
+        "model": ErrorBody,
+        "description": "`Accept` allows none of the media types this request can be answered in",
+    },
     409: {"model": ErrorBody, "description": "A job of this model is already queued or running"},
     413: {"model": ErrorBody, "description": "The body is over `MODELFLEET_MAX_BODY_BYTES`"},
     415: {"model": ErrorBody, "description": "The body's media type is not accepted here"},

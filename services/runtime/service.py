@@ -8,10 +8,11 @@ been verified, loaded, and a warm-up prediction succeeded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ def model_class(name: str) -> type[Model[Any, Any]]:
         raise TypeError(f"services.{name} must export its Model subclass as `Model`")
     return cls
 
+
+_END = object()
+"""What the model thread answers when a streaming action has no more results."""
 
 # How a request refused by `require_ready` is told why; any other reason is a load failure.
 _REFUSALS = {"draining": "is shutting down", "loading": "is still loading"}
@@ -177,6 +181,34 @@ class ModelService:
         self.require_ready()
         answer: BaseModel = await self._in_model_thread(self.model.action(action), request)
         return answer
+
+    async def stream_action(self, action: Action, request: BaseModel) -> AsyncIterator[BaseModel]:
+        """The results of a streaming action, each computed in the model thread on demand.
+
+        Each result is one job of the model thread, so predictions and other streams
+        take turns with it. When the consumer stops early (the client went away, so
+        the response is cancelled), the generator is closed: nothing more is computed.
+        """
+        self.require_ready()
+        results = self.model.action(action)(request)  # a generator: none of its code runs yet
+        try:
+            while (item := await self._in_model_thread(self._step, results, action)) is not _END:
+                yield action.response.model_validate(item)
+        except (asyncio.CancelledError, GeneratorExit):
+            self.metrics.stream_cancelled(action.path)
+            raise
+        finally:
+            # A generator runs in the model thread only, its closing too; after shutdown
+            # there is no thread left to run it and the process is ending anyway.
+            with contextlib.suppress(RuntimeError):
+                self._model_thread.submit(results.close)
+
+    def _step(self, results: Iterator[Any], action: Action) -> Any:
+        """The next result (counted as computed, even if nobody reads it), or _END."""
+        item = next(results, _END)
+        if item is not _END:
+            self.metrics.stream_result(action.path)
+        return item
 
     def metadata(self) -> dict[str, Any]:
         return {

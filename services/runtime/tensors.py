@@ -3,13 +3,14 @@
 By default every field of the input schema is one named tensor with the batch
 as its first dimension: a number field is `[-1]`, a list of numbers `[-1, k]`;
 the output schema maps the same way (a `dict[Literal[...], float]` becomes
-`[-1, k]` in the order of its keys). Declared datatypes are enforced exactly.
+`[-1, k]` in the order of its keys). A picture field (`pictures.Image`, `Mask`) is
+a UINT8 tensor `[-1, H, W, C]` (`[-1, H, W]` for a mask) whose rows are arrays.
+Declared datatypes are enforced exactly.
 """
 
 from __future__ import annotations
 
 import math
-import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .errors import TensorError
+from .fields import unoptional
+from .pictures import picture_type
 
 __all__ = [
     "DATATYPES",
@@ -54,6 +57,8 @@ class TensorSpec:
     datatype: str
     shape: tuple[int, ...]
     """-1 marks a variable dimension (always the batch)."""
+    picture: bool = False
+    """Rows are numpy arrays of `shape[1:]` (a picture field), not flat lists."""
 
     def metadata(self) -> dict[str, Any]:
         return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
@@ -64,7 +69,10 @@ def specs_for(schema: type[BaseModel]) -> list[TensorSpec]:
 
 
 def _spec(name: str, field: FieldInfo) -> TensorSpec:
-    annotation = _unoptional(field.annotation)
+    picture = picture_type(field.annotation)
+    if picture is not None:
+        return TensorSpec(name, "UINT8", picture.tensor_shape(), picture=True)
+    annotation = unoptional(field.annotation)
     origin = typing.get_origin(annotation)
     if origin in (list, tuple):
         (item,) = {a for a in typing.get_args(annotation) if a is not Ellipsis}
@@ -74,14 +82,6 @@ def _spec(name: str, field: FieldInfo) -> TensorSpec:
         key, value = typing.get_args(annotation)
         return TensorSpec(name, _scalar_datatype(value, name), (-1, len(typing.get_args(key))))
     return TensorSpec(name, _scalar_datatype(annotation, name), (-1,))
-
-
-def _unoptional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
 
 
 def _scalar_datatype(annotation: Any, name: str) -> str:
@@ -154,6 +154,8 @@ def _decode_tensor(tensor: dict[str, Any], spec: TensorSpec) -> list[Any]:
         raise TensorError(
             f"input {name!r}: shape {shape} needs {math.prod(shape)} values, data has {len(flat)}"
         )
+    if spec.picture:
+        return list(_picture_array(name, flat).reshape(shape))
     for value in flat:
         _check_value(name, datatype, value)
     if len(shape) == 1:
@@ -194,11 +196,33 @@ def _check_value(name: str, datatype: str, value: Any) -> None:
         raise TensorError(f"input {name!r}: {value!r} is not a {datatype} value")
 
 
+def _picture_array(name: str, flat: list[Any]) -> np.ndarray:
+    """UINT8 values checked in one pass (a picture has millions of them)."""
+    values = np.asarray(flat)
+    if values.size and (
+        values.dtype.kind not in "iu" or values.min() < 0 or values.max() > np.iinfo(np.uint8).max
+    ):
+        raise TensorError(f"input {name!r}: every value must be a UINT8 integer 0..255")
+    return values.astype(np.uint8)
+
+
+def _stacked(name: str, column: list[np.ndarray]) -> np.ndarray:
+    if len({array.shape for array in column}) > 1:
+        raise TensorError(
+            f"output {name!r}: the pictures of this batch differ in size, so they form no "
+            "tensor; send them one per request"
+        )
+    return np.stack(column)
+
+
 def encode_outputs(outputs: list[BaseModel], specs: list[TensorSpec]) -> list[dict[str, Any]]:
     encoded = []
     for spec in specs:
         column = [getattr(output, spec.name) for output in outputs]
-        if len(spec.shape) == 1:
+        if spec.picture:
+            stacked = _stacked(spec.name, column)
+            data, shape = stacked.ravel().tolist(), list(stacked.shape)
+        elif len(spec.shape) == 1:
             data, shape = column, [len(column)]
         else:
             rows = [list(v.values()) if isinstance(v, dict) else list(v) for v in column]

@@ -2,14 +2,20 @@
 
 `POST /v1/models/{name}/predict` takes one instance or `{"instances": [...]}`;
 a callable discriminator picks the shape, so a validation error names the
-field of the shape the caller meant rather than both alternatives.
+field of the shape the caller meant rather than both alternatives. A schema with
+picture fields is sent as a multipart form instead (`forms`); an output with
+picture fields may be answered as the picture itself (`negotiation`); a model with
+`query_predict` also answers `GET .../predict?...` (`query`); a streaming action
+answers NDJSON (`streaming`).
 """
 
 # No `from __future__ import annotations` here: the endpoints below are built at
 # run time and FastAPI must see their body types as objects, not strings.
+import inspect
 from typing import Annotated, Any, Union
 
-from fastapi import APIRouter, Body, File, Response, UploadFile
+from fastapi import APIRouter, Body, File, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from pydantic import (
     BaseModel,
@@ -24,14 +30,19 @@ from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
 from .errors import ModelfleetError
+from .forms import FORM, form_openapi, read_form
 from .model import Action, Model
+from .negotiation import answer, negotiate, responses
+from .pictures import picture_fields
+from .query import add_query_predict
 from .responses import UPLOAD_422, answers
 from .service import ModelService
+from .streaming import stream, stream_openapi
 
 __all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
-# What a route that runs the model on a JSON body can answer besides 200 and 404.
+# What a route that runs the model on a body (JSON or a form) can answer besides 200 and 404.
 BODY_ANSWERS = answers(400, 413, 415, 422, 500, 503)
 tracer = trace.get_tracer("modelfleet.runtime")
 
@@ -98,25 +109,32 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
 
     async def predict(
         body: Annotated[body_type, Body(openapi_examples=openapi_examples)],  # type: ignore[valid-type]
+        request: Request,
         service: Service,
     ) -> Any:
         items = body.instances if hasattr(body, "instances") else [body]
-        return await _predictions(service, items, response_type)
+        return await _predictions(service, items, response_type, request)
 
     if model.raw_media_types:
         _add_upload_predict(router, model, response_type)
+    elif picture_fields(model.Input):
+        _add_form_predict(router, model, response_type)
     else:
         router.add_api_route(
             "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
             summary=f"Predict with {model.name}", dependencies=[require_media_type(JSON)],
-            responses=BODY_ANSWERS,
+            responses={**BODY_ANSWERS, **responses(model.Output)},
         )  # fmt: skip
+    if model.query_predict:
+        add_query_predict(router, model, response_type, _predictions)
 
     @router.get("", name="model_metadata", summary="Model metadata")
     async def metadata(service: Service) -> dict[str, Any]:
         return service.metadata()
 
     for action in model.actions:
+        if action.stream and not inspect.isgeneratorfunction(getattr(model, action.method)):
+            raise TypeError(f"{model.__name__}.{action.method} must be a generator (stream=True)")
         _add_action(router, action)
     return router
 
@@ -124,6 +142,7 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
 def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], response: Any) -> None:
     async def predict_upload(
         file: Annotated[list[UploadFile], File(description="One or more files to predict on")],
+        request: Request,
         service: Service,
     ) -> Any:
         service.require_ready()
@@ -131,21 +150,40 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
             items = [
                 await preprocess_upload(service, i, upload) for i, upload in enumerate(file, 1)
             ]
-        return await _predictions(service, items, response)
+        return await _predictions(service, items, response, request)
 
     router.add_api_route(
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
-        dependencies=[require_media_type("multipart/form-data")],
-        responses={**answers(400, 413, 415, 500, 503), 422: UPLOAD_422},
+        dependencies=[require_media_type(FORM)],
+        responses={**BODY_ANSWERS, 422: UPLOAD_422, **responses(model.Output)},
     )  # fmt: skip
 
 
-async def _predictions(service: ModelService, items: list[BaseModel], response: Any) -> Response:
+def _add_form_predict(router: APIRouter, model: type[Model[Any, Any]], response: Any) -> None:
+    async def predict_form(request: Request, service: Service) -> Any:
+        service.require_ready()
+        with tracer.start_as_current_span("preprocess"):
+            item = await read_form(request, model.Input)
+        return await _predictions(service, [item], response, request)
+
+    router.add_api_route(
+        "/predict", predict_form, methods=["POST"], name="predict", response_model=response,
+        summary=f"Predict with {model.name} (pictures as files of a multipart form)",
+        dependencies=[require_media_type(FORM)], openapi_extra=form_openapi(model.Input),
+        responses={**BODY_ANSWERS, **responses(model.Output)},
+    )  # fmt: skip
+
+
+async def _predictions(
+    service: ModelService, items: list[BaseModel], response: Any, request: Request
+) -> Response:
+    output = service.model.Output
+    media_type = negotiate(output, len(items), request.headers.get("accept"))
     predictions = await service.predict(items)
     with tracer.start_as_current_span("encode"):
         body = response(model=service.name, version=service.version, predictions=predictions)
-        return Response(body.model_dump_json(), media_type=JSON)
+        return await answer(body, output, media_type)
 
 
 async def preprocess_upload(service: ModelService, index: int, upload: UploadFile) -> BaseModel:
@@ -160,17 +198,34 @@ async def preprocess_upload(service: ModelService, index: int, upload: UploadFil
         raise
 
 
+async def _respond(service: ModelService, action: Action, body: BaseModel) -> Any:
+    if action.stream:
+        return await stream(service.stream_action(action, body))
+    return await service.run_action(action, body)
+
+
 def _add_action(router: APIRouter, action: Action) -> None:
-    request = _strict(action.request)
+    body_type = _strict(action.request)
 
     async def run(
-        body: request,  # type: ignore[valid-type]
+        body: body_type,  # type: ignore[valid-type]
         service: Service,
     ) -> Any:
-        return await service.run_action(action, body)
+        return await _respond(service, action, body)
 
+    async def run_form(request: Request, service: Service) -> Any:
+        service.require_ready()
+        return await _respond(service, action, await read_form(request, action.request))
+
+    form = bool(picture_fields(action.request))
+    extra = {**(form_openapi(action.request) if form else {}),
+             **(stream_openapi(action.response) if action.stream else {})}  # fmt: skip
     router.add_api_route(
-        f"/{action.path}", run, methods=["POST"], name=action.path, response_model=action.response,
-        summary=action.summary, dependencies=[require_media_type(JSON)],
-        responses=BODY_ANSWERS,
+        f"/{action.path}", run_form if form else run, methods=["POST"], name=action.path,
+        response_model=action.response, summary=action.summary,
+        dependencies=[require_media_type(FORM if form else JSON)], openapi_extra=extra or None,
+        # A stream answers an NDJSONResponse itself; the route's class only shapes the
+        # OpenAPI entry: none for a stream, whose 200 is `stream_openapi`'s alone (and
+        # whose errors are JSON, under FastAPI's default type).
+        response_class=Response if action.stream else JSONResponse, responses=BODY_ANSWERS,
     )  # fmt: skip

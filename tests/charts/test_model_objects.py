@@ -122,7 +122,7 @@ def test_servicemonitors_render_only_when_the_crd_is_served(
 ) -> None:
     assert "ServiceMonitor" not in {m["kind"] for m in render_scenario("defaults")}
     monitors = by_kind(render_scenario("monitoring-crds"), "ServiceMonitor")
-    assert {"iris", "digits", "minilm", "modelfleet-gateway"} == monitors.keys()
+    assert {"iris", "digits", "minilm", "styles", "modelfleet-gateway"} == monitors.keys()
     endpoint = monitors["iris"]["spec"]["endpoints"][0]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,14 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.cli.fleet.children import Console
 from services.cli.fleet.observe import (
     RULES,
     ObserveError,
     ScrapeTargets,
+    observer_command,
     prometheus_config,
-    start_observer,
 )
-from services.cli.fleet.supervisor import Console, stop_all
+from services.cli.fleet.supervisor import Supervisor
 from tests.processes import free_port
 from tests.tools import require_tool
 
@@ -57,10 +59,12 @@ def test_observer_loads_the_rules_and_scrapes_its_targets(tmp_path: Path) -> Non
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     console_output = io.StringIO()
-    console = Console(console_output)
+    supervisor = Supervisor(Console(console_output))
     # Prometheus scrapes itself as the "gateway": a real target without the stack.
-    child = start_observer(ScrapeTargets(f"127.0.0.1:{port}", ()), tmp_path, port, console)
+    argv = observer_command(ScrapeTargets(f"127.0.0.1:{port}", ()), tmp_path, port)
+    supervisor.start("prometheus", argv, {}, f"{url}/-/ready")
     try:
+        supervisor.wait_ready(30, threading.Event())
         groups = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
         assert {group["name"] for group in groups} == {"modelfleet.recording", "modelfleet.alerts"}
         deadline = time.monotonic() + 20
@@ -68,12 +72,13 @@ def test_observer_loads_the_rules_and_scrapes_its_targets(tmp_path: Path) -> Non
             assert time.monotonic() < deadline, console_output.getvalue()[-2000:]
             time.sleep(0.5)
     finally:
-        stop_all([child], console)
-    assert child.process.poll() is not None
+        supervisor.stop()
+    with pytest.raises(httpx.ConnectError):  # stopped: nothing listens any more
+        httpx.get(f"{url}/-/ready", timeout=5)
     assert "[prometheus]" in console_output.getvalue()
 
 
 def test_observer_refuses_a_port_in_use(tmp_path: Path) -> None:
     require_tool("prometheus")
     with socket_bound() as port, pytest.raises(ObserveError, match=f"port {port} is in use"):
-        start_observer(ScrapeTargets("127.0.0.1:1", ()), tmp_path, port, Console(io.StringIO()))
+        observer_command(ScrapeTargets("127.0.0.1:1", ()), tmp_path, port)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,23 @@ def test_the_gateway_body_limit_comes_from_the_values_file() -> None:
     shipped = load_values(ROOT / "charts/modelfleet/values.yaml")
     assert gateway_limits(shipped) == {"MODELFLEET_MAX_BODY_BYTES": "8388608"}
     assert gateway_limits({"models": {}}) == {}
+
+
+def test_a_gateway_port_with_a_live_listener_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump(VALUES))
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        up = subprocess.run(
+            [sys.executable, "-m", "services.cli", "up", "--values", str(values),
+             "--registry", str(tmp_path / "none"), "--port", str(port),
+             "--state-dir", str(tmp_path / "state")],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )  # fmt: skip
+    assert up.returncode == 1
+    assert f"[up] error: port {port} is in use; pick another: make run PORT=8001" in up.stdout

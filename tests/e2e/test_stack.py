@@ -6,6 +6,7 @@ shadow agreement, values edits under load, and finally Ctrl-C with nothing left.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from tests.charts.helm import ROOT
+from tests.e2e.values import iris_values
 from tests.processes import (
     Server,
     all_ready,
@@ -53,13 +55,9 @@ class Stack:
 
 
 def start_stack(folder: Path, registry: Path) -> Stack:
-    """`modelfleet up` on the shipped values file narrowed to iris (the torch models would
-    only slow the start; their services have their own tests, and these cases are about
+    """`modelfleet up` on the shipped values narrowed to iris (these cases are about
     routing), in its own session, every child marked."""
-    shipped = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())
-    shipped["models"] = {"iris": shipped["models"]["iris"]}
-    values = folder / "values.yaml"
-    values.write_text(yaml.safe_dump(shipped, sort_keys=False))
+    values = iris_values(folder)
     server, marker = launch_stack(folder, values, registry)
     return Stack(server, values, marker)
 
@@ -91,6 +89,34 @@ def test_sigterm_while_starting_stops_every_process(tmp_path: Path, registry_roo
         assert "[up] SIGTERM: stopping every process" in starting.server.output()
     finally:
         kill_leftovers(starting)
+
+
+def test_a_version_that_keeps_crashing_is_left_down_while_the_rest_serves(
+    tmp_path: Path, registry_root: Path
+) -> None:
+    values = iris_values(tmp_path)
+    fleet = yaml.safe_load(values.read_text())
+    # Below the runtime's minimum: digits v1 exits at start, every time.
+    fleet["models"]["digits"] = {"maxBodyBytes": 5, "versions": {"v1": {"weight": 100}}}
+    values.write_text(yaml.safe_dump(fleet, sort_keys=False))
+    server, marker = launch_stack(tmp_path, values, registry_root)
+    try:
+        wait_until(lambda: "modelfleet is up" in server.output(), 180, "the stack")
+        said = [re.sub(r"after \d+\.\ds", "after Ns", line)
+                for line in server.output().splitlines() if line.startswith("[up] digits-v1 ")]  # fmt: skip
+        crashed = "[up] digits-v1 exited with code 1 after Ns"
+        assert said == [
+            *(f"{crashed}; restart {n} in {delay}s" for n, delay in enumerate((1, 2, 4, 8), 1)),
+            f"{crashed}, its crash 5 in a row: leaving it down, the others keep serving "
+            "(see its output above; fix it, then restart the stack)",
+        ]
+        assert re.search(r"\[up\]\s+digits v1 .* DOWN: gave up on it, see above", server.output())
+        answer = httpx.post(f"{server.url}/models/iris/predict", json=FLOWER)
+        assert answer.status_code == 200 and server.process.poll() is None
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) == 0
+    finally:
+        stop_stack(server, marker)
 
 
 def test_out_of_the_box_4000_requests_split_90_10_within_2_points(stack: Stack) -> None:

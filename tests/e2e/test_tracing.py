@@ -29,6 +29,7 @@ from tests.processes import (
     wait_ready,
     wait_until,
 )
+from tests.services.styles.pictures import photo, upload
 
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 FAST_EXPORT = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
@@ -41,6 +42,8 @@ class Receiver(ThreadingHTTPServer):
     """(service.name, span name, trace id hex) of every span received."""
     resources: dict[str, dict[str, str]]
     """Resource attributes by service.name."""
+    seconds: dict[tuple[str, str, str], float]
+    """How long each (service.name, span name, trace id hex) span lasted."""
 
 
 class OtlpHandler(BaseHTTPRequestHandler):
@@ -55,9 +58,10 @@ class OtlpHandler(BaseHTTPRequestHandler):
             self.server.resources[attributes["service.name"]] = attributes
             for scope in resource_spans.scope_spans:
                 for span in scope.spans:
-                    self.server.spans.append(
-                        (attributes["service.name"], span.name, span.trace_id.hex())
-                    )
+                    key = (attributes["service.name"], span.name, span.trace_id.hex())
+                    self.server.spans.append(key)
+                    lasted = (span.end_time_unix_nano - span.start_time_unix_nano) / 1e9
+                    self.server.seconds[key] = lasted
         body = ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
@@ -74,6 +78,7 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver(("127.0.0.1", 0), OtlpHandler)
     server.spans = []
     server.resources = {}
+    server.seconds = {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -81,11 +86,13 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def start_gateway(tmp_path: Path, upstream: str, otel: dict[str, str]) -> Server:
+def start_gateway(
+    tmp_path: Path, upstream: str, otel: dict[str, str], model: str = "iris"
+) -> Server:
     routes = tmp_path / "routes" / "routes.yaml"
     routes.parent.mkdir()
     routes.write_text(
-        yaml.safe_dump({"models": {"iris": {"versions": {"v1": {"url": upstream, "weight": 100}}}}})
+        yaml.safe_dump({"models": {model: {"versions": {"v1": {"url": upstream, "weight": 100}}}}})
     )
     port = free_port()
     env = {"MODELFLEET_ROUTES_FILE": str(routes), "MODELFLEET_SERVER__HOST": "127.0.0.1",
@@ -130,6 +137,38 @@ def test_one_request_is_one_trace_across_gateway_and_service(
             assert resource["k8s.node.name"] == "node-1"
         logged = [line for line in service.output().splitlines() if trace_id in line]
         assert any('"status": 200' in line for line in logged)
+    finally:
+        stop_server(gateway)
+
+
+def test_a_streamed_answer_is_one_trace_whose_gateway_span_lasts_the_stream(
+    serve_model: ServeModel, receiver: Receiver, tmp_path: Path
+) -> None:
+    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_port}",
+            **FAST_EXPORT}  # fmt: skip
+    service = serve_model("styles", "v1", env=otel)
+    gateway = start_gateway(tmp_path, service.url, otel, model="styles")
+    form = {"style": "twilight", "max_side": "96"}
+    try:
+        with httpx.stream(
+            "POST", f"{gateway.url}/models/styles/all", files={"image": upload(photo(96, 64))},
+            data=form, timeout=60,
+        ) as response:  # fmt: skip
+            lines = response.iter_lines()
+            next(lines)
+            first = time.monotonic()
+            assert len(list(lines)) == 25
+            streamed = time.monotonic() - first
+            trace_id = response.headers["x-trace-id"]
+        gateway_server = ("modelfleet-gateway", "POST /models/{name}/{rest:path}", trace_id)
+        wanted = {gateway_server, ("modelfleet-gateway", "POST", trace_id)}
+        wait_until(lambda: wanted <= set(receiver.spans), 15, f"the gateway spans of {trace_id}")
+        wait_until(
+            lambda: any(s == "modelfleet-styles" and t == trace_id for s, _, t in receiver.spans),
+            15, "the service's spans in the same trace",
+        )  # fmt: skip
+        # The server span ends with the last line relayed, not when the answer started.
+        assert receiver.seconds[gateway_server] >= streamed - 0.05
     finally:
         stop_server(gateway)
 

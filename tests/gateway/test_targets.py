@@ -14,6 +14,13 @@ def test_predict_is_inference_split_retried_and_shadowed() -> None:
     assert (target.spread, target.retryable, target.shadowable) == (True, True, True)
 
 
+def test_a_query_parameter_predict_is_inference_with_its_query() -> None:
+    target = v1_target("GET", "penguins", "predict", "bill_length_mm=39.1&island=Dream")
+    assert target.path == "/v1/models/penguins/predict?bill_length_mm=39.1&island=Dream"
+    assert (target.spread, target.retryable, target.shadowable) == (True, True, True)
+    assert not v1_target("GET", "penguins", "answer").spread  # only predict reads a query
+
+
 def test_model_specific_actions_are_inference_too() -> None:
     assert v1_target("POST", "minilm", "answer").spread
 

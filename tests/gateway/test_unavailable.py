@@ -1,7 +1,7 @@
 """No version left: a 503 with Retry-After that names the model and why, one test per cause.
 
 The module's gateway ejects a version for 2 s, so a test can wait out an
-ejection and see traffic come back when Retry-After said it would.
+ejection and see traffic come back once the probe after it readmits the version.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.processes import free_port
+from tests.processes import free_port, wait_until
 from tests.scrape import samples, value
 
 from .harness import Gateway, GatewayFactory, Upstream, model_routes
@@ -71,23 +71,33 @@ def test_every_version_unreachable(http: httpx.Client, routes: Gateway, upstream
     assert _refused(response, reasons) == 1
 
 
-def test_every_version_ejected_is_refused_without_a_call_until_retry_after(
+def _ejected(gateway: Gateway, version: str) -> bool:
+    versions = gateway.models()["models"][0]["versions"]
+    return bool(next(v["ejected"] for v in versions if v["version"] == version))
+
+
+def test_every_version_ejected_is_refused_without_a_call_until_its_probe_readmits_it(
     http: httpx.Client, routes: Gateway, upstreams: dict[str, Upstream]
 ) -> None:
     routes.apply_routes(model_routes(upstreams, {"v1": 100}, retries=2))
-    upstreams["v1"].control(status=503)
+    upstreams["v1"].control(status=503, ready=False)
     before = value(samples(routes.url), REQUESTS, code="503")
     failing = http.post(routes.url + PREDICT, json=FLOWER)  # 3 failures in a row: ejected
-    assert _refused(failing, {"v1": "answered 503 (v1 told to fail)"}) in (1, COOLDOWN)
+    # Back at the earliest with the first probe after the cool-down.
+    assert _refused(failing, {"v1": "answered 503 (v1 told to fail)"}) == COOLDOWN + 1
     calls = upstreams["v1"].stats()["POST /v1/models/iris/predict"]
-    upstreams["v1"].control()  # healthy again, but the gateway does not know yet
     refused = http.post(routes.url + PREDICT, json=FLOWER)
-    wait = int(refused.headers["retry-after"])
-    reason = f"is ejected after repeated failures, tried again in {wait} s"
-    assert _refused(refused, {"v1": reason}) in (1, COOLDOWN)
+    cooling = int(refused.headers["retry-after"]) - 1
+    reason = f"is ejected after repeated failures, probed again in {cooling} s"
+    assert _refused(refused, {"v1": reason}) in (COOLDOWN, COOLDOWN + 1)
+    time.sleep(COOLDOWN + 1)  # past the cool-down, probed, and still not ready
+    reason = "is ejected after repeated failures, back once its /readyz answers 200"
+    awaiting = http.post(routes.url + PREDICT, json=FLOWER)
+    assert _refused(awaiting, {"v1": reason}) == 1
     assert upstreams["v1"].stats()["POST /v1/models/iris/predict"] == calls
-    assert value(samples(routes.url), REQUESTS, code="503") - before == 2  # both counted
-    time.sleep(wait)
+    assert value(samples(routes.url), REQUESTS, code="503") - before == 3  # each counted
+    upstreams["v1"].control()  # healthy and ready: the next probe readmits it
+    wait_until(lambda: not _ejected(routes, "v1"), 10, "the readmission of v1")
     served = http.post(routes.url + PREDICT, json=FLOWER)
     assert served.status_code == 200 and served.headers["x-model-version"] == "v1"
 

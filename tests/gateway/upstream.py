@@ -3,22 +3,29 @@
 Run: `uvicorn --factory tests.gateway.upstream:create_upstream` with
 `UPSTREAM_VERSION=v2`. `POST /_control` changes how it answers (status code,
 delay, prediction label, readiness); `GET /_stats` counts what it received, so
-tests can check what reached which version.
+tests can check what reached which version. `POST .../stream?lines=&gap=&cut_after=`
+answers NDJSON lines `gap` seconds apart (counting each line sent and a client
+that left), `GET .../picture` a fixed binary body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-__all__ = ["Control", "create_upstream"]
+__all__ = ["PICTURE", "Control", "create_upstream"]
+
+PICTURE = bytes(range(256)) * 257
+"""The binary body of `GET .../picture`: every byte value, not valid UTF-8."""
 
 
 class Control(BaseModel):
@@ -59,6 +66,38 @@ async def _answer(request: Request, ctl: Control, version: str) -> Response:
     return JSONResponse(answer, status_code=ctl.status)
 
 
+async def _lines(
+    version: str, lines: int, gap: float, cut_after: int | None, seen: Counter[str]
+) -> AsyncIterator[bytes]:
+    try:
+        for index in range(lines):
+            if index == cut_after:
+                raise RuntimeError("told to break the stream off")  # uvicorn aborts it
+            if index:
+                await asyncio.sleep(gap)
+            seen["stream lines"] += 1
+            yield json.dumps({"index": index, "version": version}).encode() + b"\n"
+    except (asyncio.CancelledError, GeneratorExit):
+        seen["stream cancelled"] += 1
+        raise
+
+
+def _add_stream_routes(app: FastAPI, version: str, seen: Counter[str], state: dict) -> None:
+    @app.post("/v1/models/{name}/stream")
+    async def stream(
+        name: str, lines: int = 5, gap: float = 0.2, cut_after: int | None = None
+    ) -> Response:
+        seen["POST stream"] += 1
+        if state["control"].status >= 400:
+            return JSONResponse({"error": f"{version} told to fail"}, state["control"].status)
+        body = _lines(version, lines, gap, cut_after, seen)
+        return StreamingResponse(body, media_type="application/x-ndjson")
+
+    @app.get("/v1/models/{name}/picture")
+    async def picture(name: str) -> Response:
+        return Response(PICTURE, media_type="image/png")
+
+
 def create_upstream() -> FastAPI:
     version = os.environ.get("UPSTREAM_VERSION", "v1")
     app = FastAPI()
@@ -88,6 +127,8 @@ def create_upstream() -> FastAPI:
         example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
         return {"name": name, "version": version, "path": f"/v1/models/{name}",
                 "input_schema": {"type": "object", "examples": [example]}}  # fmt: skip
+
+    _add_stream_routes(app, version, seen, state)
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def answer(path: str, request: Request) -> Response:

@@ -11,6 +11,7 @@ substituted for the variables, must return at least one series.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -95,10 +96,14 @@ def listed_versions(url: str) -> set[str]:
 def predict_request(service_url: str, model: str) -> dict[str, Any]:
     """httpx arguments of a valid predict call, from the input schema's first example.
 
-    Image models (an example of `pixels`) take an uploaded picture instead of JSON.
+    Image models (an example of `pixels`) take an uploaded picture instead of JSON;
+    picture forms (styles) take their example's fields as text parts, pictures as data URLs.
     """
     metadata = httpx.get(f"{service_url}/v1/models/{model}", timeout=5).json()
     instance = metadata["input_schema"]["examples"][0]
+    if metadata["operations"][0]["request"] == "multipart" and "pixels" not in instance:
+        text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in instance.items()}
+        return {"files": {k: (None, v) for k, v in text.items()}}
     if "pixels" not in instance:
         return {"json": instance}
     side = math.isqrt(len(instance["pixels"]))

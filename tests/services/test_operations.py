@@ -2,7 +2,8 @@
 
 The playground builds its forms from this list alone, so it must agree with the
 routes the service really has: same paths, same request media type, the same
-input and output schemas.
+input and output schemas, the same answer media types, query parameters and
+picture fields.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from services.cli.main import model_packages
 from tests.conftest import ServeModel
 
 MEDIA_TYPE = {"json": "application/json", "multipart": "multipart/form-data"}
+KIND = "x-modelfleet-kind"
 
 
 @pytest.fixture(scope="module", params=model_packages())
@@ -58,7 +60,44 @@ def test_every_operation_is_a_route_with_its_media_type_and_schemas(
             # JSON predict takes the input or a bulk of it; an action takes its request.
             titles = {resolve(spec, s).get("title") for s in body.get("oneOf", [body])}
             assert op["input_schema"]["title"] in titles
-        answer = resolve(spec, route["responses"]["200"]["content"]["application/json"]["schema"])
+        answers = route["responses"]["200"]["content"]
+        assert list(op["answers"]) == list(answers), op["name"]
+        assert op["stream"] == (op["answers"] == ["application/x-ndjson"])
+        first = answers[op["answers"][0]]  # a stream describes each line (itemSchema)
+        answer = resolve(spec, first.get("itemSchema") or first["schema"])
         if op["name"] == "predict":
             answer = resolve(spec, answer["properties"]["predictions"]["items"])
         assert answer["title"] == op["output_schema"]["title"]
+        assert kinds(spec, answer) == kinds(spec, op["output_schema"])
+
+
+def kinds(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, str]:
+    """The picture fields of an object schema and their kinds (image, mask)."""
+    properties = {n: resolve(spec, p) for n, p in schema["properties"].items()}
+    return {n: p[KIND] for n, p in properties.items() if KIND in p}
+
+
+def test_form_file_parts_are_exactly_the_picture_fields(described: tuple[dict, dict]) -> None:
+    metadata, _ = described
+    for op in metadata["operations"]:
+        properties = op["input_schema"]["properties"]
+        files = {n for n, p in properties.items() if p.get("format") == "binary"}
+        pictures = {n for n, p in properties.items() if KIND in p}
+        if op["request"] == "json":
+            assert not files
+        elif pictures:  # a form with picture fields; else an upload of raw files (digits)
+            assert files == pictures
+
+
+def test_a_query_operation_documents_every_input_field_as_a_query_parameter(
+    described: tuple[dict, dict],
+) -> None:
+    metadata, spec = described
+    (predict,) = [op for op in metadata["operations"] if op["name"] == "predict"]
+    get = spec["paths"]["/v1/models/{name}/predict"].get("get")
+    assert (get is not None) == predict["query"]
+    if get is not None:
+        query = {p["name"]: p for p in get["parameters"] if p["in"] == "query"}
+        assert set(query) == set(predict["input_schema"]["properties"])
+        required = set(predict["input_schema"].get("required", []))
+        assert {n for n, p in query.items() if p["required"]} == required

@@ -1,7 +1,7 @@
 """A local Prometheus that scrapes the running stack with modelfleet's rules loaded.
 
-`make observe` (`modelfleet up --observe`) starts one beside the local stack:
-Debian's `prometheus` binary in the foreground of its own session on
+`make observe` (`modelfleet up --observe`) runs one beside the local stack, as
+one more supervised child: Debian's `prometheus` binary in the foreground on
 127.0.0.1, a throw-away TSDB under the stack's state directory, one scrape job
 for the gateway and one for the model services.
 """
@@ -9,21 +9,18 @@ for the gateway and one for the model services.
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
-from .supervisor import Child, Console, port_is_free, spawn
+from .ports import port_is_free
 
-__all__ = ["RULES", "ObserveError", "ScrapeTargets", "prometheus_config", "start_observer"]
+__all__ = ["RULES", "ObserveError", "ScrapeTargets", "observer_command", "prometheus_config"]
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "charts" / "gateway" / "files" / "rules" / "modelfleet-rules.yaml"
-READY_TIMEOUT_SECONDS = 30.0
 
 
 class ObserveError(RuntimeError):
@@ -70,25 +67,9 @@ def prometheus_argv(binary: str, workdir: Path, port: int) -> list[str]:
     ]
 
 
-def _wait_ready(child: Child, url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise ObserveError(f"prometheus exited with code {child.process.returncode}")
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1.0, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise ObserveError(f"prometheus at {url} not ready after {READY_TIMEOUT_SECONDS:g}s")
-
-
-def start_observer(targets: ScrapeTargets, workdir: Path, port: int, console: Console) -> Child:
-    """Start Prometheus scraping `targets` on 127.0.0.1:`port`; return once it is ready.
-
-    The caller owns the returned child and stops it with the rest of the stack.
-    """
+def observer_command(targets: ScrapeTargets, workdir: Path, port: int) -> list[str]:
+    """The command of a Prometheus scraping `targets` on 127.0.0.1:`port` (ready when
+    `/-/ready` answers 200), its configuration written under `workdir`."""
     binary = shutil.which("prometheus")
     if binary is None:
         raise ObserveError("prometheus is not installed: `make .tools/apt.stamp` installs it")
@@ -99,11 +80,4 @@ def start_observer(targets: ScrapeTargets, workdir: Path, port: int, console: Co
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_dump(prometheus_config(targets), sort_keys=False)
     (workdir / "prometheus.yml").write_text(config, encoding="utf-8")
-    child = spawn("prometheus", prometheus_argv(binary, workdir, port), {}, console)
-    try:
-        _wait_ready(child, f"http://127.0.0.1:{port}")
-    except ObserveError:
-        child.process.kill()
-        child.process.wait()
-        raise
-    return child
+    return prometheus_argv(binary, workdir, port)

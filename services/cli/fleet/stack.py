@@ -4,31 +4,36 @@ Every version listed in the values file runs as its own gunicorn service on a
 loopback port (8101, 8102, ... or the next free ones); the gateway runs on
 `--port` and reads a routes.yaml generated from the same file by
 `routes_from_values`. The values file is watched: an edit (a weight, the shadow,
-the guard) rewrites routes.yaml and the gateway hot-reloads it. Every child runs
-in its own session, so Ctrl-C / SIGTERM stops each process group and nothing is
-left behind.
+the guard) rewrites routes.yaml and the gateway hot-reloads it. Every child is
+supervised (`supervisor.Supervisor`): one that dies is restarted with backoff
+while the others keep serving. The launcher holds the gateway's listening socket
+and hands it to each gateway process it starts, so callers queue rather than
+being refused while a gateway restarts. Every child runs in its own session, so
+Ctrl-C / SIGTERM stops each process group and nothing is left behind.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import signal
+import socket
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import httpx
 import yaml
 
 from ..serve import gunicorn_command, serve_environment
+from .children import Console
+from .ports import free_loopback_ports, listening_socket
 from .routes import routes_from_values
-from .supervisor import Child, Console, free_loopback_ports, port_is_free, spawn, stop_all
+from .supervisor import TICK_SECONDS, Supervisor
 
 __all__ = [
     "ServiceSpec",
@@ -156,13 +161,6 @@ def running_routes(values: Mapping[str, Any], specs: list[ServiceSpec]) -> dict[
     return table
 
 
-def _is_ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=1.0, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 class Stack:
     """The running fleet: services, gateway, routes file and the values watcher."""
 
@@ -179,9 +177,11 @@ class Stack:
         self.port = port
         self.observe_port = observe_port  # a local Prometheus on this port (make observe)
         self.routes_file = state_dir.resolve() / "routes.yaml"
+        self.guard_file = self.routes_file.with_name("guard.json")
         self.console = Console()
-        self.children: list[Child] = []
+        self.supervisor = Supervisor(self.console, on_give_up=self._gave_up)
         self.specs: list[ServiceSpec] = []
+        self._gateway_socket: socket.socket | None = None
         self._stop = threading.Event()
         self._routes_sha = ""
         self._values_sha = ""
@@ -206,7 +206,8 @@ class Stack:
             return 1
         finally:
             self._stop.set()
-            stop_all(self.children, self.console)
+            self.supervisor.stop()
+            self._close_gateway_socket()
 
     def _on_signal(self, signum: int, _: FrameType | None) -> None:
         self.say(f"{signal.Signals(signum).name}: stopping every process")
@@ -215,73 +216,89 @@ class Stack:
     def _start(self) -> None:
         values = load_values(self.values_path)
         self._values_sha = hashlib.sha256(self.values_path.read_bytes()).hexdigest()
-        if not port_is_free(self.port):
-            raise StackError(f"port {self.port} is in use; pick another: make run PORT=8001")
+        try:
+            self._gateway_socket = listening_socket(self.port, HOST)
+        except OSError as exc:
+            problem = "is in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc.strerror}"
+            raise StackError(
+                f"port {self.port} {problem}; pick another: make run PORT=8001"
+            ) from exc
         self.specs = plan_services(values, self.registry)
         self._write_routes(values)  # validates weights before anything starts
+        observer = None if self.observe_port is None else self._observer(self.observe_port)
+        self.guard_file.unlink(missing_ok=True)  # a new stack starts with no canary held
         for spec in self.specs:
             env = service_environment(values, spec, self.registry)
-            self.children.append(spawn(spec.name, gunicorn_command(), env, self.console))
+            self.supervisor.start(spec.name, gunicorn_command(), env, f"{spec.url}/readyz")
+        fd = self._gateway_socket.fileno()
         gateway_env = {
             "MODELFLEET_ROUTES_FILE": str(self.routes_file),
+            "MODELFLEET_GUARD_STATE_FILE": str(self.guard_file),
             "MODELFLEET_SERVER__HOST": HOST,
             "MODELFLEET_SERVER__PORT": str(self.port),
+            "MODELFLEET_SERVER__FD": str(fd),
         } | gateway_limits(values)
         gateway = [sys.executable, "-m", "gateway"]
-        self.children.append(spawn("gateway", gateway, gateway_env, self.console))
-        self._wait_ready([s.url for s in self.specs] + [self.gateway_url])
-        if self.observe_port is not None:
-            self._observe(self.observe_port)
+        self.supervisor.start("gateway", gateway, gateway_env, f"{self.gateway_url}/readyz", (fd,))
+        if observer is not None:
+            self.supervisor.start("prometheus", observer, {}, f"{self.observer_url}/-/ready")
+        try:
+            self.supervisor.wait_ready(READY_TIMEOUT_SECONDS, self._stop)
+        except TimeoutError as exc:
+            raise StackError(str(exc)) from exc
 
-    def _observe(self, port: int) -> None:
-        from .observe import ObserveError, ScrapeTargets, start_observer
+    def _observer(self, port: int) -> list[str]:
+        from .observe import ObserveError, ScrapeTargets, observer_command
 
         models = tuple(f"{HOST}:{spec.port}" for spec in self.specs)
+        targets = ScrapeTargets(f"{HOST}:{self.port}", models)
         workdir = self.routes_file.parent / "prometheus"
         try:
-            child = start_observer(ScrapeTargets(f"{HOST}:{self.port}", models), workdir, port,
-                                   self.console)  # fmt: skip
+            return observer_command(targets, workdir, port)
         except ObserveError as exc:
             raise StackError(str(exc)) from exc
-        self.children.append(child)
 
     @property
     def gateway_url(self) -> str:
         return LOCAL_URL.format(port=self.port)
 
-    def _wait_ready(self, urls: list[str]) -> None:
-        pending = set(urls)
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while pending and not self._stop.is_set():
-            self._check_children()
-            if time.monotonic() > deadline:
-                raise StackError(f"not ready after {READY_TIMEOUT_SECONDS:g}s: {sorted(pending)}")
-            pending = {url for url in pending if not _is_ready(url)}
-            self._stop.wait(0.2)
+    @property
+    def observer_url(self) -> str:
+        return LOCAL_URL.format(port=self.observe_port)
 
-    def _check_children(self) -> None:
-        for child in self.children:
-            code = child.process.poll()
-            if code is not None:
-                raise StackError(f"{child.name} exited with code {code}; see its output above")
+    def _gave_up(self, name: str) -> None:
+        if name == "gateway":  # callers would queue for a gateway that never comes
+            self._close_gateway_socket()
+            self.say(f"port {self.port} is closed: callers are refused until the stack restarts")
+
+    def _close_gateway_socket(self) -> None:
+        if self._gateway_socket is not None:
+            self._gateway_socket.close()
+            self._gateway_socket = None
 
     def _announce(self) -> None:
+        down = set(self.supervisor.given_up())
         self.say(f"modelfleet is up — gateway {self.gateway_url}")
+        if "gateway" in down:
+            self.say(
+                "  the gateway is DOWN: gave up on it, see above; each service answers on its own"
+            )
         self.say(f"  playground {self.gateway_url}/   docs {self.gateway_url}/docs")
         self.say(f"  fleet {self.gateway_url}/models   metrics {self.gateway_url}/metrics")
         if self.observe_port is not None:
-            url = LOCAL_URL.format(port=self.observe_port)
-            self.say(f"  prometheus {url}  (scrapes every 1s, modelfleet rules loaded)")
+            self.say(
+                f"  prometheus {self.observer_url}  (scrapes every 1s, modelfleet rules loaded)"
+            )
         for spec in self.specs:
-            self.say(f"  {spec.model} {spec.version:<4} {spec.url}  weight {spec.weight}")
+            state = "  DOWN: gave up on it, see above" if spec.name in down else ""
+            self.say(f"  {spec.model} {spec.version:<4} {spec.url}  weight {spec.weight}{state}")
         self.say(f"edit {self.values_path} to change weights (hot reload); Ctrl-C stops all")
 
     def _serve(self) -> int:
-        while not self._stop.wait(0.5):
-            try:
-                self._check_children()
-            except StackError as exc:
-                self.say(f"error: {exc}; stopping the stack")
+        while not self._stop.wait(TICK_SECONDS):
+            self.supervisor.tick()
+            if not self.supervisor.alive():
+                self.say("error: every process has been given up on; stopping the stack")
                 return 1
         return 0
 

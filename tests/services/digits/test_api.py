@@ -10,8 +10,8 @@ import pytest
 
 from services.digits import Model as DigitsModel
 from services.digits.data import split
-from services.digits.imaging import MAX_SIDE
 from services.digits.schemas import DigitImage
+from services.runtime.imaging import MAX_SIDE
 from services.runtime.registry import Registry
 from tests.conftest import ServeModel
 from tests.processes import Server

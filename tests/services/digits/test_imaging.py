@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from services.digits.data import split
-from services.digits.imaging import MAX_SIDE, MEDIA_TYPES, canonical, decode
+from services.digits.imaging import canonical
 from services.runtime.errors import ModelfleetError
+from services.runtime.imaging import MAX_SIDE, MEDIA_TYPES, decode
 from tests.services.digits.images import LOOKS, Look, encode, picture, png_header
 
 DIGIT = split().test_x[3]

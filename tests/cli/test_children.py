@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import sys
 
-from services.cli.fleet.supervisor import Console, free_loopback_ports, spawn, stop_all
-from tests.processes import wait_until
+from services.cli.fleet.children import Console, spawn, stop_all
+from tests.processes import alive, wait_until
 
-# A child that forks a grandchild which ignores SIGTERM, then prints and waits.
-STUBBORN = """
+# A child that forks a grandchild which ignores SIGTERM, then prints and waits. Each
+# line is one write(2): print() with unbuffered output writes its parts one by one,
+# and two processes sharing the pipe interleaved them ("grandchildhello ...").
+STUBBORN = r"""
 import os, signal, sys, time
 if os.fork() == 0:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    print("grandchild", os.getpid(), flush=True)
+    os.write(1, f"grandchild {os.getpid()}\n".encode())
     time.sleep(120)
 else:
-    print("hello from the child", flush=True)
+    os.write(1, b"hello from the child\n")
     time.sleep(120)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_output_is_prefixed_and_the_whole_group_is_stopped() -> None:
@@ -49,9 +42,14 @@ def test_output_is_prefixed_and_the_whole_group_is_stopped() -> None:
     assert os.getpgid(os.getpid()) != child.process.pid  # it had its own group
 
 
-def test_free_ports_prefer_the_given_one_and_skip_busy_ones() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        taken = busy.getsockname()[1]
-        ports = free_loopback_ports(3, taken)
-    assert len(set(ports)) == 3 and taken not in ports
+def test_inherited_descriptors_reach_the_child() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        out = io.StringIO()
+        code = f"import os; os.write({write_end}, b'through the pipe')"
+        child = spawn("fd", [sys.executable, "-c", code], {}, Console(out), pass_fds=[write_end])
+        assert child.process.wait(30) == 0
+        assert os.read(read_end, 100) == b"through the pipe"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
