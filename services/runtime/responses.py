@@ -2,7 +2,8 @@
 
 Routes name their statuses (`answers(404, 413, 415, 503)`) and get the body
 schema and description of each: `{"error": ...}` for the runtime's own errors,
-FastAPI's validation error for typed bodies, `Retry-After` on every 503. A 422
+FastAPI's validation error for typed bodies (or, where the model runs, the model's
+refusal: `MODEL_422`), `Retry-After` on every 503. A 422
 appears only where a route declares it: FastAPI adds one to every route with
 parameters, and the OIP routes answer 400 instead (`declared_only`).
 """
@@ -17,8 +18,8 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "EMPTY",
+    "MODEL_422",
     "RETRY_AFTER",
-    "UPLOAD_422",
     "ErrorBody",
     "ValidationErrorBody",
     "answers",
@@ -82,12 +83,12 @@ _TABLE: dict[int, dict[str, Any]] = {
 }
 
 
-UPLOAD_422: dict[str, Any] = {
+MODEL_422: dict[str, Any] = {
     "model": ValidationErrorBody | ErrorBody,
-    "description": "A form field does not fit the schema (`detail`), or the model cannot read "
-    "a file (`error`)",
+    "description": "The input does not fit the schema (`detail`, naming the field), or the "
+    "model refuses its content (`error`, e.g. a file it cannot read)",
 }
-"""The 422 of upload routes: a form field's validation error, or a file the model refused."""
+"""The 422 of a route that runs the model: a validation error, or the model's refusal."""
 
 
 def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:

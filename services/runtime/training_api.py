@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
 from .model import Model
-from .responses import UPLOAD_422, answers
+from .responses import MODEL_422, answers
 from .service import ModelService
 from .trainer import launch
 from .training import JOB_ID_PATTERN, Job, JobState, JobStore, Retrainable, now
@@ -81,7 +81,7 @@ def training_router(model: type[Model[Any, Any]], max_examples: int) -> APIRoute
         "", start, methods=["POST"], status_code=202, name="train", description=POLICY,
         summary=f"Start a job that fine-tunes {model.name} into a new version",
         dependencies=[require_media_type("multipart/form-data")],
-        responses={**answers(400, 409, 413, 415, 500, 503), 422: UPLOAD_422},
+        responses={**answers(400, 409, 413, 415, 500, 503), 422: MODEL_422},
     )  # fmt: skip
 
     @router.get(

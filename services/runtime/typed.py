@@ -35,7 +35,7 @@ from .model import Action, Model
 from .negotiation import answer, negotiate, responses
 from .pictures import picture_fields
 from .query import add_query_predict
-from .responses import UPLOAD_422, answers
+from .responses import MODEL_422, answers
 from .service import ModelService
 from .streaming import stream, stream_openapi
 
@@ -43,7 +43,7 @@ __all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
 # What a route that runs the model on a body (JSON or a form) can answer besides 200 and 404.
-BODY_ANSWERS = answers(400, 413, 415, 422, 500, 503)
+BODY_ANSWERS = {**answers(400, 413, 415, 500, 503), 422: MODEL_422}
 tracer = trace.get_tracer("modelfleet.runtime")
 
 
@@ -156,7 +156,7 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
         dependencies=[require_media_type(FORM)],
-        responses={**BODY_ANSWERS, 422: UPLOAD_422, **responses(model.Output)},
+        responses={**BODY_ANSWERS, **responses(model.Output)},
     )  # fmt: skip
 
 

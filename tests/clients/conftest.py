@@ -10,10 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.processes import ROOT, Server, all_ready, launch_stack, stop_stack, wait_until
 
 VALUES = ROOT / "charts/modelfleet/values.yaml"
+MODELS: dict[str, list[str]] = {
+    model: list(route["versions"])
+    for model, route in yaml.safe_load(VALUES.read_text())["models"].items()
+}
+"""Model -> its versions, as the values file (and so the fleet) serves them."""
 
 
 @dataclass(frozen=True)

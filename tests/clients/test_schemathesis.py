@@ -17,7 +17,7 @@ import yaml
 
 from tests.tools import require_tool
 
-from .conftest import VALUES, Fleet
+from .conftest import MODELS, Fleet
 
 HERE = Path(__file__).parent
 CHECKS = (
@@ -35,10 +35,7 @@ FAILURES = {
 
 def _services() -> list[str]:
     """`model-version` for every version the values file serves."""
-    models = yaml.safe_load(VALUES.read_text())["models"]
-    return [
-        f"{model}-{version}" for model, route in models.items() for version in route["versions"]
-    ]
+    return [f"{model}-{version}" for model, versions in MODELS.items() for version in versions]
 
 
 def _baseline(where: str, path: Path) -> Path:
