@@ -97,8 +97,8 @@ def pool(
 ) -> dict[str, float]:
     """Versions a routed request may go to now; empty when no version is left.
 
-    `held` (cut off by the canary guard) and `ejected` (failing, cooling down)
-    versions are never used; already tried ones only when no other is left, so a
+    `held` (cut off by the canary guard) and `ejected` (failing: cooling down, or
+    not yet readmitted by its probe) versions are never used; already tried ones only when no other is left, so a
     model with one version retries on it (another worker may answer).
     """
     open_weights = {v: w for v, w in weights.items() if v not in held and v not in ejected}

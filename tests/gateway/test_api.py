@@ -100,6 +100,17 @@ def test_the_openapi_document_lists_the_routed_paths(gateway: Gateway) -> None:
     assert {"/models", "/models/{name}", "/models/{name}/{rest}", *oip} <= set(paths)
 
 
+def test_a_routed_action_documents_every_kind_of_answer_it_passes_on(gateway: Gateway) -> None:
+    action = httpx.get(f"{gateway.url}/openapi.json").json()["paths"]["/models/{name}/{rest}"]
+    # JSON, a picture (Accept), NDJSON lines (a streaming action, POST only)
+    assert list(action["get"]["responses"]["200"]["content"]) == ["application/json", "image/*"]
+    assert list(action["post"]["responses"]["200"]["content"]) == [
+        "application/json", "image/*", "application/x-ndjson",
+    ]  # fmt: skip
+    assert {"406", "422", "500"} <= set(action["get"]["responses"])
+    assert {"406", "409", "413", "415", "422", "500"} <= set(action["post"]["responses"])
+
+
 def _path_enum(gateway: Gateway, name: str) -> list[str]:
     operation = httpx.get(f"{gateway.url}/openapi.json").json()["paths"][
         "/v2/models/{name}/versions/{version}/infer"
