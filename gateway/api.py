@@ -80,7 +80,8 @@ def _dispatcher(request: Request) -> Dispatcher:
 
 
 async def _forward(request: Request, target: Target) -> Response:
-    return await _dispatcher(request).dispatch(request, target)
+    with request.app.state.metrics.inflight.track_inprogress():
+        return await _dispatcher(request).dispatch(request, target)
 
 
 def model_router() -> APIRouter:
@@ -173,8 +174,11 @@ def status_router(fleet: Fleet) -> APIRouter:
         responses=answers(401, 503),
     )
     async def models(request: Request) -> dict[str, Any]:
-        timeout = request.app.state.settings.upstream.readiness_timeout_seconds
-        return await describe_fleet(fleet, request.app.state.session, timeout)
+        settings = request.app.state.settings
+        timeout = settings.upstream.readiness_timeout_seconds
+        return await describe_fleet(
+            fleet, request.app.state.session, timeout, settings.max_body_bytes
+        )
 
     _oip_health(router, fleet)
     return router

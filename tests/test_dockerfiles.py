@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from services.cli.main import model_packages
 from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ MODEL_DOCKERFILES = sorted(
     p for p in (ROOT / "services").glob("*/Dockerfile") if p.parent.name != "runtime"
 )
 DOCKERFILES = [ROOT / "Dockerfile.base", ROOT / "gateway" / "Dockerfile", *MODEL_DOCKERFILES]
-TORCH_MODELS = {"digits", "minilm"}
+TORCH_MODELS = {"digits", "minilm", "segment"}
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
@@ -46,8 +47,7 @@ def test_the_image_runs_as_the_numeric_non_root_user(dockerfile: Path) -> None:
 
 
 def test_every_model_package_has_a_dockerfile_from_the_base() -> None:
-    packages = {p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists()}
-    assert {p.parent.name for p in MODEL_DOCKERFILES} == packages - {"runtime"}
+    assert {p.parent.name for p in MODEL_DOCKERFILES} == set(model_packages())
     for dockerfile in [*MODEL_DOCKERFILES, ROOT / "gateway" / "Dockerfile"]:
         froms = [args for name, args in instructions(dockerfile) if name == "FROM"]
         assert froms == ["${BASE_IMAGE}"], dockerfile

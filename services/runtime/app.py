@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from .errors import install_error_handlers
@@ -48,7 +49,9 @@ def create_app(
         yield
         await service.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from files shipped in the package:
+    # a cluster without internet egress still shows its docs.
+    app = FastAPIOffline(
         title=f"modelfleet · {settings.model} {settings.version}",
         summary=f"{cls.framework} model {settings.model!r}, version {settings.version}",
         version=settings.version,

@@ -50,12 +50,12 @@ class ServiceMetrics(BatchObserver):
         reg = self.registry
         reg.register(self.readiness)
         self.requests = Counter(
-            "modelfleet_requests", "Requests answered, by endpoint and status code.",
-            (*LABELS, "endpoint", "code"), registry=reg,
+            "modelfleet_requests", "Requests answered, by handler and status code.",
+            (*LABELS, "handler", "code"), registry=reg,
         )  # fmt: skip
         self.request_duration = Histogram(
             "modelfleet_request_duration_seconds", "Time to answer a request.",
-            (*LABELS, "endpoint"), buckets=LATENCY_BUCKETS, registry=reg,
+            (*LABELS, "handler"), buckets=LATENCY_BUCKETS, registry=reg,
         )  # fmt: skip
         self.inference = Histogram(
             "modelfleet_inference_duration_seconds", "One model call on one batch.",
@@ -95,9 +95,9 @@ class ServiceMetrics(BatchObserver):
         self.info.labels(**self._labels, framework=framework, sha256=sha256).set(1)
         self.load_seconds.set(seconds)
 
-    def request(self, endpoint: str, code: int, seconds: float) -> None:
-        self.requests.labels(**self._labels, endpoint=endpoint, code=str(code)).inc()
-        self.request_duration.labels(**self._labels, endpoint=endpoint).observe(seconds)
+    def request(self, handler: str, code: int, seconds: float) -> None:
+        self.requests.labels(**self._labels, handler=handler, code=str(code)).inc()
+        self.request_duration.labels(**self._labels, handler=handler).observe(seconds)
 
     def batch(self, timing: BatchTiming) -> None:
         self.batch_size.labels(**self._labels).observe(timing.size)

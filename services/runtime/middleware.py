@@ -25,8 +25,17 @@ from .metrics import ServiceMetrics
 __all__ = ["NOT_TRAFFIC", "RequestContext"]
 
 NOT_TRAFFIC = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/favicon.ico"}
+    {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc",
+     "/openapi.json", "/favicon.ico"}
+)  # fmt: skip
+DOCS_ASSETS = "/static-offline-docs/"
+"""Swagger UI's and ReDoc's files (fastapi_offline serves them here): not traffic either."""
+PAGES_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:"
 )
+"""HTML pages (/docs, /redoc) load from this server only, whatever their scripts ask for
+(ReDoc's footer logo points at a CDN)."""
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 logger = logging.getLogger("modelfleet.access")
 
@@ -43,7 +52,7 @@ class RequestContext:
             return
         request_id = _request_id(scope)
         token = REQUEST_ID.set(request_id)
-        traffic = scope["path"] not in NOT_TRAFFIC
+        traffic = not (scope["path"] in NOT_TRAFFIC or scope["path"].startswith(DOCS_ASSETS))
         status = 500
         started = time.perf_counter()
 
@@ -53,6 +62,8 @@ class RequestContext:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = PAGES_POLICY
                 span = trace.get_current_span().get_span_context()
                 if span.is_valid:
                     headers["X-Trace-Id"] = format(span.trace_id, "032x")
@@ -74,16 +85,14 @@ class RequestContext:
             REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        endpoint = _endpoint(scope)
-        self.metrics.request(endpoint, status, seconds)
+        handler = _handler(scope)
+        self.metrics.request(handler, status, seconds)
         logger.info(
             "%s %s %d",
             scope["method"],
             scope["path"],
             status,
-            extra={
-                "fields": {"status": status, "endpoint": endpoint, "ms": round(seconds * 1e3, 2)}
-            },
+            extra={"fields": {"status": status, "handler": handler, "ms": round(seconds * 1e3, 2)}},
         )
 
 
@@ -127,6 +136,6 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _endpoint(scope: Scope) -> str:
+def _handler(scope: Scope) -> str:
     """The matched route's name (low cardinality); `unmatched` for unknown paths."""
     return getattr(scope.get("route"), "name", None) or "unmatched"

@@ -66,6 +66,26 @@ async def _answer(request: Request, ctl: Control, version: str) -> Response:
     return JSONResponse(answer, status_code=ctl.status)
 
 
+def _metadata(name: str, version: str) -> dict[str, Any]:
+    """A typed service's metadata, trimmed to what the playground reads (one JSON predict)."""
+    example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+    schema = {
+        "type": "object",
+        "properties": {
+            f: {"type": "number", "exclusiveMinimum": 0, "maximum": 10} for f in example
+        },
+        "required": list(example),
+        "examples": [example],
+    }
+    predict = {
+        "name": "predict", "path": f"/v1/models/{name}/predict", "summary": "Predict",
+        "request": "json", "media_types": [], "bulk": True, "query": False, "stream": False,
+        "input_schema": schema, "output_schema": {"type": "object", "properties": {}},
+    }  # fmt: skip
+    return {"name": name, "version": version, "path": f"/v1/models/{name}", "operations": [predict],
+            "limits": {"max_body_bytes": 1 << 20, "max_instances": 8}}  # fmt: skip
+
+
 async def _lines(
     version: str, lines: int, gap: float, cut_after: int | None, seen: Counter[str]
 ) -> AsyncIterator[bytes]:
@@ -124,9 +144,7 @@ def create_upstream() -> FastAPI:
 
     @app.get("/v1/models/{name}")
     async def metadata(name: str) -> dict[str, Any]:
-        example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
-        return {"name": name, "version": version, "path": f"/v1/models/{name}",
-                "input_schema": {"type": "object", "examples": [example]}}  # fmt: skip
+        return _metadata(name, version)
 
     _add_stream_routes(app, version, seen, state)
 

@@ -34,10 +34,10 @@ def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
         httpx.get(server.url + "/readyz")
     drive(server.url, good=60, bad=15)
     before = samples(server.url)
-    assert value(before, "modelfleet_requests_total", endpoint="predict", code="200") == 60
-    assert value(before, "modelfleet_requests_total", endpoint="predict", code="422") == 15
-    assert value(before, "modelfleet_request_duration_seconds_count", endpoint="predict") == 75
-    assert value(before, "modelfleet_requests_total", endpoint="healthz") == 0
+    assert value(before, "modelfleet_requests_total", handler="predict", code="200") == 60
+    assert value(before, "modelfleet_requests_total", handler="predict", code="422") == 15
+    assert value(before, "modelfleet_request_duration_seconds_count", handler="predict") == 75
+    assert value(before, "modelfleet_requests_total", handler="healthz") == 0
     # Every instance passed through the batcher once; batches hold one or more.
     assert value(before, "modelfleet_batch_size_sum") == 60
     assert value(before, "modelfleet_queue_wait_seconds_count") == 60
@@ -57,9 +57,9 @@ def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
     assert value(samples(server.url), "modelfleet_model_ready") == 1
     drive(server.url, good=40, bad=5)
     after = samples(server.url)
-    assert value(after, "modelfleet_requests_total", endpoint="predict", code="200") == 100
-    assert value(after, "modelfleet_requests_total", endpoint="predict", code="422") == 20
-    assert value(after, "modelfleet_request_duration_seconds_count", endpoint="predict") == 120
+    assert value(after, "modelfleet_requests_total", handler="predict", code="200") == 100
+    assert value(after, "modelfleet_requests_total", handler="predict", code="422") == 20
+    assert value(after, "modelfleet_request_duration_seconds_count", handler="predict") == 120
     assert value(after, "modelfleet_inflight_requests") == 0  # the dead worker's gauge is gone
     assert len([n for (n, _) in after if n == "modelfleet_model_info"]) == 1
 
