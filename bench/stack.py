@@ -27,7 +27,11 @@ from typing import Any
 import httpx
 import yaml
 
-__all__ = ["BATCHING", "ROUTES", "Stack", "bench_values", "running_stacks"]
+from .cpu import children
+
+__all__ = [
+    "BATCHING", "ROUTES", "Stack", "bench_values", "free_port", "ready", "running_stacks", "stop",
+]  # fmt: skip
 
 BATCHING = {"on": 32, "off": 1}
 """`batching.maxBatchSize` per mode; off means one instance per model call."""
@@ -41,6 +45,8 @@ class Stack:
     """batching mode -> URL of that stack's gateway."""
     services: dict[tuple[str, str], str] = field(default_factory=dict)
     """(model, batching mode) -> URL of the model's service."""
+    gateway_pids: dict[str, int] = field(default_factory=dict)
+    """batching mode -> process id of that stack's gateway (its CPU time is measured)."""
 
     def target(self, model: str, batching: str, route: str) -> tuple[str, str]:
         """(base URL, path) that predicts with `model` along `route`."""
@@ -68,13 +74,13 @@ def bench_values(
     return values
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _ready(url: str) -> bool:
+def ready(url: str) -> bool:
     with contextlib.suppress(httpx.HTTPError):
         return httpx.get(url + "/readyz", timeout=2, trust_env=False).status_code == 200
     return False
@@ -100,7 +106,7 @@ def _wait_ready(process: subprocess.Popen[bytes], work: Path, gateway: str) -> d
     pending = [gateway, *services.values()]
     while pending:
         _check_alive(process, log, deadline)
-        pending = [url for url in pending if not _ready(url)]
+        pending = [url for url in pending if not ready(url)]
         time.sleep(0.3)
     return services
 
@@ -129,7 +135,7 @@ def _launch(
         )  # fmt: skip
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM: `modelfleet up` stops every service and its gateway, then exits."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
@@ -152,12 +158,13 @@ def running_stacks(
         for mode, size in BATCHING.items():
             folder = work / f"stack-batching-{mode}"
             values = bench_values(fleet, models, size, torch_threads)
-            port = _free_port()
+            port = free_port()
             processes.append(process := _launch(values, registry, folder, port))
             combined.gateways[mode] = f"http://127.0.0.1:{port}"
             services = _wait_ready(process, folder, combined.gateways[mode])
+            (combined.gateway_pids[mode],) = children(process.pid, "-m gateway")
             combined.services |= {(model, mode): url for model, url in services.items()}
         yield combined
     finally:
         for process in processes:
-            _stop(process)
+            stop(process)

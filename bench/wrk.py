@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cpu import cpu_seconds
 
 __all__ = ["Measurement", "run_wrk", "wrk_binary", "wrk_version"]
 
@@ -23,10 +26,16 @@ class Measurement:
     p99_ms: float
     errors: int
     """Connect, read, write and timeout errors plus answers with a status >= 400."""
+    cpu_seconds: float | None = None
+    """CPU time the measured server processes spent during the run, if asked for."""
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return None if self.cpu_seconds is None else self.cpu_seconds * 1e3 / self.requests
 
 
 def wrk_binary() -> str:
@@ -64,14 +73,19 @@ def run_wrk(
     *,
     connections: int,
     seconds: int,
+    pids: Sequence[int] = (),
 ) -> Measurement:
-    """`connections` keep-alive connections, each sending its next request on an answer."""
+    """`connections` keep-alive connections, each sending its next request on an answer;
+    with `pids`, also the CPU time those processes spent meanwhile."""
     argv = [
         wrk_binary(), "--threads", "1", "--connections", str(connections),
         "--duration", f"{seconds}s", "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT),
         url, "--", path, content_type, *map(str, bodies),
     ]  # fmt: skip
+    before = cpu_seconds(pids)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    spent = cpu_seconds(pids) - before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_summary(done.stdout)
+    measured = parse_summary(done.stdout)
+    return dataclasses.replace(measured, cpu_seconds=spent) if pids else measured

@@ -1,4 +1,8 @@
-"""`python -m gateway`: one uvicorn process serving the gateway, configured by MODELFLEET_*."""
+"""`python -m gateway`: one uvicorn process serving the gateway, configured by MODELFLEET_*.
+
+With `MODELFLEET_SERVER__METRICS_PORT` the same server listens on a second
+socket, where only `/metrics` answers (`MetricsPortMiddleware`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,28 @@ from uvicorn.config import STARTUP_FAILURE
 
 from .app import create_app
 from .logs import configure_logging
-from .settings import GatewaySettings
+from .settings import GatewaySettings, ServerSettings
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _sockets(server: ServerSettings) -> list[socket.socket] | None:
+    """The sockets to serve; None lets uvicorn bind host:port itself."""
+    if server.fd is None and server.metrics_port is None:
+        return None
+    # socket(fileno=) detects the family; uvicorn's own `fd` option assumes a Unix socket.
+    main = (
+        _listen(server.host, server.port) if server.fd is None else socket.socket(fileno=server.fd)
+    )
+    if server.metrics_port is None:
+        return [main]
+    return [main, _listen(server.host, server.metrics_port)]
 
 
 def main() -> None:
@@ -27,11 +52,8 @@ def main() -> None:
         lifespan="on",
         server_header=False,
     )
-    inherited = settings.server.fd
-    # socket(fileno=) detects the family; uvicorn's own `fd` option assumes a Unix socket.
-    sockets = None if inherited is None else [socket.socket(fileno=inherited)]
     server = uvicorn.Server(config)
-    server.run(sockets=sockets)
+    server.run(sockets=_sockets(settings.server))
     if not server.started:  # as `uvicorn.run` does: a failed start is a failed exit
         sys.exit(STARTUP_FAILURE)
 

@@ -3,35 +3,75 @@
 from __future__ import annotations
 
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from .auth import require_api_key
 from .dispatch import Dispatcher
 from .fleet import Fleet
 from .listing import describe_fleet
+from .openapi import EMPTY, RETRY_AFTER, answers
 from .targets import Target, oip_target, v1_target
 
 __all__ = ["model_router", "status_router"]
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Protocol extensions the gateway passes through as they come, headers and binary
+# body included, and that every model service speaks.
+EXTENSIONS = ["binary_tensor_data"]
+OIP = "Open Inference Protocol (V2)"
+JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 # The body is forwarded untouched, so the docs describe it loosely: the model's own
 # /docs (or `GET /models/{name}`) has the typed schema.
-BODY = {
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "multipart/form-data": {"schema": {"type": "object"}},
-        },
-    }
-}
+BODY = {"requestBody": {"required": False, "content": {
+    **JSON_OBJECT, "multipart/form-data": {"schema": {"type": "object"}},
+}}}  # fmt: skip
+# JSON as documented; the binary tensor data extension (`Inference-Header-Content-Length`,
+# binary after the JSON) passes through too, but OpenAPI cannot tie that body to its header.
+OIP_BODY = {"requestBody": {"required": True, "content": JSON_OBJECT}}
 ROUTING_DOC = (
     "Headers: `X-Model-Version` pins a version; the model's sticky header (e.g. `X-User-Id`) "
     "keeps a caller on one version. The answer names its version in `X-Model-Version`."
 )
+ROUTED = (400, 401, 404, 502, 503, 504)
+"""What any routed request may meet at the gateway itself."""
+PICTURE = {"image/*": {"schema": {"type": "string", "format": "binary"}}}
+NDJSON = {"application/x-ndjson": {"itemSchema": {"type": "object"}}}
+ACTION_DOC = "The model service's answer, passed on"
+# JSON, a picture (a predict whose output is one, when `Accept` prefers it) or, on
+# POST, NDJSON (a streaming action: one JSON object per line, relayed as it arrives).
+ACTION_ANSWERS = {
+    "GET": {
+        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE}},
+        **answers(*ROUTED, 405, 406, 422, 500),
+    },
+    "POST": {
+        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE, **NDJSON}},
+        202: {"description": "Accepted: a training job started", "content": JSON_OBJECT},
+        **answers(*ROUTED, 405, 406, 409, 413, 415, 422, 500),
+    },
+}
+HEALTH = {200: {"description": "Yes", **EMPTY}, 400: {"description": "No", **EMPTY}}
+# The OIP model paths, under /v2/models/{name} and /v2/models/{name}/versions/{version}.
+OIP_ROUTES = (
+    ("", "GET", "OIP model metadata", {
+        200: {"description": "Inputs and outputs", "content": JSON_OBJECT}, **answers(*ROUTED),
+    }, {}),
+    ("/ready", "GET", "OIP model readiness, by status alone",
+     {**HEALTH, **answers(401, 404, 502, 503, 504)}, {}),  # its 400 is the empty "no"
+    ("/infer", "POST", "OIP inference, with JSON or binary tensors", {
+        200: {"description": "The outputs; binary ones after the JSON, whose length "
+              "`Inference-Header-Content-Length` gives", "content": {**JSON_OBJECT, **BINARY}},
+        **answers(*ROUTED, 413, 415, 500),
+    }, OIP_BODY),
+)  # fmt: skip
+
+
+class GatewayReadiness(BaseModel):
+    status: Literal["ready", "not ready"]
 
 
 def _dispatcher(request: Request) -> Dispatcher:
@@ -40,7 +80,8 @@ def _dispatcher(request: Request) -> Dispatcher:
 
 
 async def _forward(request: Request, target: Target) -> Response:
-    return await _dispatcher(request).dispatch(request, target)
+    with request.app.state.metrics.inflight.track_inprogress():
+        return await _dispatcher(request).dispatch(request, target)
 
 
 def model_router() -> APIRouter:
@@ -52,43 +93,47 @@ def model_router() -> APIRouter:
         methods=["GET"],
         summary="Model metadata (stable version)",
         description=ROUTING_DOC,
+        responses=answers(*ROUTED),
     )
     async def model_metadata(name: str, request: Request) -> Response:
         return await _forward(request, v1_target("GET", name, "", request.url.query))
 
-    @router.api_route(
-        "/models/{name}/{rest:path}",
-        methods=METHODS,
-        openapi_extra=BODY,
-        summary="Routed model action (predict, answer, train, ...)",
-        description=ROUTING_DOC,
-    )
     async def model_action(name: str, rest: str, request: Request) -> Response:
         target = v1_target(request.method, name, rest, request.url.query)
         return await _forward(request, target)
 
-    @router.api_route(
-        "/v2/models/{name}",
-        methods=["GET"],
-        summary="OIP model metadata",
-        tags=["Open Inference Protocol (V2)"],
-    )
-    async def oip_metadata(name: str, request: Request) -> Response:
-        return await _forward(request, oip_target("GET", name, "", request.url.query))
+    for method, responses in ACTION_ANSWERS.items():
+        router.add_api_route(
+            "/models/{name}/{rest:path}", model_action, methods=[method],
+            openapi_extra=BODY if method == "POST" else None, responses=responses,
+            summary="Routed model action (predict, answer, train, ...)", description=ROUTING_DOC,
+        )  # fmt: skip
 
-    @router.api_route(
-        "/v2/models/{name}/{rest:path}",
-        methods=["GET", "POST"],
-        openapi_extra=BODY,
-        summary="OIP passthrough (infer, ready, versions/{v}/...)",
-        tags=["Open Inference Protocol (V2)"],
-        description=ROUTING_DOC,
-    )
-    async def oip(name: str, rest: str, request: Request) -> Response:
-        target = oip_target(request.method, name, rest, request.url.query)
+    for suffix, method, summary, responses, body in OIP_ROUTES:
+        for path, endpoint in _oip_endpoints(method, suffix):
+            router.add_api_route(
+                path, endpoint, methods=[method], summary=summary, tags=[OIP],
+                description=ROUTING_DOC, responses=responses, openapi_extra=body,
+                response_class=Response,
+            )  # fmt: skip
+    return router
+
+
+def _oip_endpoints(method: str, suffix: str) -> list[tuple[str, Any]]:
+    """The unversioned and the versioned endpoint of one OIP model path."""
+
+    async def unversioned(name: str, request: Request) -> Response:
+        target = oip_target(method, name, suffix.lstrip("/"), request.url.query)
         return await _forward(request, target)
 
-    return router
+    async def versioned(name: str, version: str, request: Request) -> Response:
+        target = oip_target(method, name, f"versions/{version}{suffix}", request.url.query)
+        return await _forward(request, target)
+
+    return [
+        (f"/v2/models/{{name}}{suffix}", unversioned),
+        (f"/v2/models/{{name}}/versions/{{version}}{suffix}", versioned),
+    ]
 
 
 def status_router(fleet: Fleet) -> APIRouter:
@@ -99,7 +144,12 @@ def status_router(fleet: Fleet) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: a routes table is loaded")
+    @router.get(
+        "/readyz",
+        summary="Readiness: a routes table is loaded",
+        response_model=GatewayReadiness,
+        responses={503: {"model": GatewayReadiness, "headers": RETRY_AFTER}},
+    )
     async def readyz() -> Response:
         if fleet.ready:
             return Response('{"status":"ready"}', media_type="application/json")
@@ -110,7 +160,10 @@ def status_router(fleet: Fleet) -> APIRouter:
             headers={"Retry-After": "1"},
         )
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get(
+        "/metrics", summary="Prometheus metrics", response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )  # fmt: skip
     async def metrics() -> Response:
         return Response(generate_latest(fleet.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -118,10 +171,14 @@ def status_router(fleet: Fleet) -> APIRouter:
         "/models",
         dependencies=[Depends(require_api_key)],
         summary="Every model with its versions: weight, url, readiness, guard state",
+        responses=answers(401, 503),
     )
     async def models(request: Request) -> dict[str, Any]:
-        timeout = request.app.state.settings.upstream.readiness_timeout_seconds
-        return await describe_fleet(fleet, request.app.state.session, timeout)
+        settings = request.app.state.settings
+        timeout = settings.upstream.readiness_timeout_seconds
+        return await describe_fleet(
+            fleet, request.app.state.session, timeout, settings.max_body_bytes
+        )
 
     _oip_health(router, fleet)
     return router
@@ -130,18 +187,18 @@ def status_router(fleet: Fleet) -> APIRouter:
 def _oip_health(router: APIRouter, fleet: Fleet) -> None:
     """OIP server endpoints, so standard OIP clients can probe the gateway itself."""
 
-    @router.get("/v2", tags=["Open Inference Protocol (V2)"], summary="OIP server metadata")
+    @router.get("/v2", tags=[OIP], summary="OIP server metadata")
     async def server_metadata() -> dict[str, Any]:
         return {
             "name": "modelfleet-gateway",
             "version": package_version("modelfleet"),
-            "extensions": [],
+            "extensions": EXTENSIONS,
         }
 
-    @router.get("/v2/health/live", tags=["Open Inference Protocol (V2)"])
+    @router.get("/v2/health/live", tags=[OIP], response_class=Response, responses=HEALTH)
     async def live() -> Response:
         return Response(status_code=200)
 
-    @router.get("/v2/health/ready", tags=["Open Inference Protocol (V2)"])
+    @router.get("/v2/health/ready", tags=[OIP], response_class=Response, responses=HEALTH)
     async def ready() -> Response:
         return Response(status_code=200 if fleet.ready else 400)

@@ -14,6 +14,7 @@ from functools import partial
 from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .api import model_router, status_router
 from .auth import KeyStore
@@ -22,7 +23,8 @@ from .ejection import Ejector
 from .errors import install_error_handlers
 from .fleet import Fleet
 from .metrics import create_metrics
-from .middleware import RequestIdMiddleware
+from .middleware import MetricsPortMiddleware, RequestIdMiddleware
+from .openapi import install_openapi
 from .playground import install_playground
 from .probe import readmit_ejected
 from .proxy import open_session
@@ -88,7 +90,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ejector = Ejector(settings.eject.failures, settings.eject.cooldown_seconds)
     fleet = Fleet(metrics, ejector, settings.guard_state_file)
     traced = export_configured()
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped in a package, not a CDN (see the runtime).
+    app = FastAPIOffline(
         title="modelfleet gateway",
         version=package_version("modelfleet"),
         description="Routes requests to model versions: weighted canaries, pinning, sticky "
@@ -96,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=_lifespan(settings, fleet, traced),
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.api_keys = None
     if traced:
         instrument_app(app)
@@ -104,4 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(model_router())
     install_playground(app)
     app.add_middleware(RequestIdMiddleware)
+    install_openapi(app, fleet)
+    if settings.server.metrics_port is not None:
+        app.add_middleware(MetricsPortMiddleware, port=settings.server.metrics_port)
     return app

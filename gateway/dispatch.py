@@ -3,9 +3,11 @@
 Retries: an idempotent request whose call failed to connect, lost its
 connection, or got 502/503 is tried again, on another version while one is
 left (`routing.pool`). Timeouts are not retried: a slow version would only
-be asked again for work it may still be doing. A streamed answer is relayed as
-it arrives (`proxy.relay`): its first byte has been passed on, so it is never
-retried, and its request is counted and timed when the stream ends.
+be asked again for work it may still be doing. When no version is left (each
+one held by the guard, ejected, or failed this request) the answer is 503 with
+`Retry-After`, saying why for each version (`unavailable.py`). A streamed answer
+is relayed as it arrives (`proxy.relay`): its first byte has been passed on, so
+it is never retried, and its request is counted and timed when the stream ends.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .body import read_body
-from .errors import BadRequest, UpstreamError
+from .errors import BadRequest, GatewayError, NoVersionLeft, UpstreamError
 from .fleet import Fleet, Snapshot
 from .proxy import (
     REQUEST_DROP,
@@ -33,11 +35,12 @@ from .proxy import (
     timeouts,
     to_response,
 )
-from .routes import ModelRoute
+from .routes import ModelRoute, version_order
 from .routing import Ask, Choice, choose, pool
 from .settings import GatewaySettings
 from .shadow import ShadowCopy, ShadowSender
 from .targets import Target
+from .unavailable import Failure, failure_of, no_version_left
 
 __all__ = ["Dispatcher"]
 
@@ -85,34 +88,61 @@ class Dispatcher:
         if isinstance(outcome, Answer) and outcome.stream is not None:
             return relay(outcome, extra, self._timeout(route), who, finished)
         finished()
-        if isinstance(outcome, UpstreamError):
-            outcome.headers["X-Model-Version"] = choice.version
+        if isinstance(outcome, GatewayError):
+            if not isinstance(outcome, NoVersionLeft):  # that one names every version
+                outcome.headers["X-Model-Version"] = choice.version
             raise outcome
         if target.shadowable and outcome.status == 200:
-            self._maybe_shadow(target.model, route, choice, out, outcome.body)
+            self._maybe_shadow(target.model, route, choice, out, outcome)
         return to_response(outcome, extra, who)
 
     async def _exchange(
         self, snapshot: Snapshot, route: ModelRoute, target: Target, ask: Ask, out: Outbound
-    ) -> tuple[Choice, Answer | UpstreamError]:
-        tried: list[str] = []
-        retries = route.retries if target.retryable else 0
-        while True:
-            choice = self._choose(snapshot, route, target.model, ask, tried)
+    ) -> tuple[Choice, Answer | GatewayError]:
+        """Try versions until one answers, the retries are spent, or none is left."""
+        failures: dict[str, Failure] = {}
+        choice: Choice | None = None
+        for _ in range(1 + (route.retries if target.retryable else 0)):
+            candidates = self._candidates(snapshot, route, target.model, failures)
+            if not candidates and ask.pinned is None:
+                break
+            if choice is not None:  # a retry, counted against the version that failed
+                self._metrics.retries.labels(target.model, choice.version, choice.variant).inc()
+            choice = choose(route, ask, candidates, self._draw())
             outcome = await self._attempt(snapshot, route, target.model, choice, out)
-            if len(tried) == retries or not _worth_retrying(outcome):
+            if not _worth_retrying(outcome):
                 return choice, outcome
-            self._metrics.retries.labels(target.model, choice.version, choice.variant).inc()
-            tried.append(choice.version)
+            failures[choice.version] = failure_of(outcome)
+        else:
+            left = self._candidates(snapshot, route, target.model, failures)
+            if ask.pinned is None and any(v not in failures for v in left):
+                return choice, outcome  # the retries ran out while another version was left
+        refusal = self._refusal(snapshot, route, target.model, ask, failures)
+        return choice or choose(route, ask, route.weights, self._draw()), refusal
 
-    def _choose(
-        self, snapshot: Snapshot, route: ModelRoute, model: str, ask: Ask, tried: list[str]
-    ) -> Choice:
+    def _candidates(
+        self, snapshot: Snapshot, route: ModelRoute, model: str, failures: dict[str, Failure]
+    ) -> dict[str, float]:
+        """Where this request may go next (`routing.pool`); empty when nowhere."""
         ejector = self._fleet.ejector
         ejected = [v for v, t in route.versions.items() if ejector.ejected(t.base_url)]
         held = snapshot.guard.held(model)
-        candidates = pool(route.weights, held=held, ejected=ejected, tried=tried)
-        return choose(route, ask, candidates, self._draw())
+        return pool(route.weights, held=held, ejected=ejected, tried=failures)
+
+    def _refusal(
+        self,
+        snapshot: Snapshot,
+        route: ModelRoute,
+        model: str,
+        ask: Ask,
+        failures: dict[str, Failure],
+    ) -> NoVersionLeft:
+        versions = [ask.pinned] if ask.pinned else sorted(route.weights, key=version_order)
+        ejector = self._fleet.ejector
+        urls = {v: route.versions[v].base_url for v in versions}
+        ejected = {v: ejector.remaining(url) for v, url in urls.items() if ejector.ejected(url)}
+        held = {v: snapshot.guard.status(model, v) for v in snapshot.guard.held(model)}
+        return no_version_left(model, versions, failures, ejected, held)
 
     async def _attempt(
         self, snapshot: Snapshot, route: ModelRoute, model: str, choice: Choice, out: Outbound
@@ -157,7 +187,7 @@ class Dispatcher:
         return timeouts(route.timeoutSeconds, self._settings.upstream.connect_timeout_seconds)
 
     def _maybe_shadow(
-        self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: bytes
+        self, model: str, route: ModelRoute, choice: Choice, out: Outbound, primary: Answer
     ) -> None:
         shadow = route.shadow
         if shadow is None or shadow.version == choice.version:

@@ -45,6 +45,11 @@ class Ejector:
     def ejected(self, url: str) -> bool:
         return url in self._until
 
+    def remaining(self, url: str) -> float:
+        """Seconds of an ejected service's cool-down left; 0 when it is not ejected or
+        its cool-down has passed (then it waits for a good probe)."""
+        return max(self._until.get(url, 0.0) - self._clock(), 0.0)
+
     def due(self) -> list[str]:
         """Ejected services whose cool-down has passed: they wait for a good probe."""
         now = self._clock()

@@ -6,6 +6,7 @@
     ├── NotFound                 404  unknown model or version (lists the known ones)
     ├── PayloadTooLarge          413  body over MODELFLEET_MAX_BODY_BYTES
     ├── NotReady                 503  no valid routes table loaded
+    ├── NoVersionLeft            503  every version of the model is down, ejected or held
     └── UpstreamError            502  a model service could not answer
         └── UpstreamTimeout      504  it did not answer within the model's timeout
 
@@ -27,6 +28,7 @@ from starlette.exceptions import HTTPException
 __all__ = [
     "BadRequest",
     "GatewayError",
+    "NoVersionLeft",
     "NotFound",
     "NotReady",
     "PayloadTooLarge",
@@ -71,6 +73,21 @@ class PayloadTooLarge(GatewayError):
 
 class NotReady(GatewayError):
     status = 503
+
+
+class NoVersionLeft(GatewayError):
+    """No version of `model` can take the request now; `reasons` says why, per version."""
+
+    status = 503
+
+    def __init__(self, model: str, reasons: dict[str, str], retry_after: int) -> None:
+        why = "; ".join(f"{version} {reason}" for version, reason in reasons.items())
+        super().__init__(
+            f"no version of model {model!r} can answer now: {why}",
+            headers={"Retry-After": str(retry_after)},
+            model=model,
+            reasons=reasons,
+        )
 
 
 class UpstreamError(GatewayError):

@@ -40,9 +40,10 @@ def _version(
 
 
 async def describe_fleet(
-    fleet: Fleet, session: aiohttp.ClientSession, timeout: float
+    fleet: Fleet, session: aiohttp.ClientSession, timeout: float, max_body_bytes: int
 ) -> dict[str, Any]:
-    """Every model with its versions: weight, url, role, readiness, ejection, guard state."""
+    """Every model with its versions: weight, url, role, readiness, ejection, guard state;
+    and the gateway's own body limit (a client checks uploads against it and the model's)."""
     snapshot = fleet.current
     models = snapshot.routes.table.models
     pairs = [(m, v) for m in sorted(models) for v in models[m].known_versions]
@@ -58,4 +59,4 @@ async def describe_fleet(
         ]
         listed.append({"name": name, **settings, "versions": versions})
     routes = {"sha256": snapshot.routes.sha256, "loadedAt": snapshot.loaded_at.isoformat()}
-    return {"routes": routes, "models": listed}
+    return {"routes": routes, "limits": {"maxBodyBytes": max_body_bytes}, "models": listed}

@@ -41,6 +41,7 @@ class GatewayMetrics:
     canary_aborted: Gauge
     ejections: Counter
     reloads: Counter
+    inflight: Gauge
 
 
 def create_metrics() -> GatewayMetrics:
@@ -86,4 +87,8 @@ def create_metrics() -> GatewayMetrics:
         ),
         ejections=counter("modelfleet_gateway_ejections", "Versions ejected", model_version),
         reloads=counter("modelfleet_gateway_routes_reloads", "Routes reloads", ("result",)),
+        # Per pod, unlabelled: what the gateway's HPA scales on (prometheus-adapter).
+        inflight=gauge(
+            "modelfleet_gateway_inflight_requests", "Routed requests being answered now", ()
+        ),
     )

@@ -6,13 +6,22 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIdMiddleware", "current_request_id"]
+__all__ = ["MetricsPortMiddleware", "RequestIdMiddleware", "current_request_id"]
+
+METRICS_PATH = "/metrics"
 
 # A caller's id is kept only if it is short and plain, so it is safe in logs and headers.
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+PAGES_POLICY = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data: blob:"
+)
+"""HTML pages load from the gateway only, whatever their scripts ask for (ReDoc's footer
+logo points at a CDN)."""
 
 
 class RequestIdMiddleware:
@@ -33,7 +42,7 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                message["headers"] = [*headers, header]
+                message["headers"] = [*headers, header, *_page_policy(headers)]
             await send(message)
 
         try:
@@ -42,9 +51,37 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
 
 
+def _page_policy(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The same-origin policy for HTML pages (the playground, /docs, /redoc)."""
+    html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+    return [(b"content-security-policy", PAGES_POLICY)] if html else []
+
+
 def _incoming(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text = value.decode("latin-1")
             return text if SAFE_ID.match(text) else None
     return None
+
+
+class MetricsPortMiddleware:
+    """With a metrics port, `/metrics` answers there alone and nothing else does: a
+    public route to the main port (an Ingress sending `/` on) cannot reach it."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            on_metrics_port = (scope.get("server") or ("", None))[1] == self.port
+            if on_metrics_port != (scope["path"] == METRICS_PATH):
+                message = (
+                    f"only {METRICS_PATH} is served on this port"
+                    if on_metrics_port
+                    else f"{METRICS_PATH} is served on the gateway's metrics port only"
+                )
+                await JSONResponse({"error": message}, status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

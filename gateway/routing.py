@@ -95,18 +95,14 @@ def pool(
     ejected: Collection[str] = (),
     tried: Collection[str] = (),
 ) -> dict[str, float]:
-    """Versions a routed request may go to, best option first.
+    """Versions a routed request may go to now; empty when no version is left.
 
-    `held` (cut off by the canary guard) is never used. Ejected and already
-    tried versions are avoided while anything else is left, then used anyway:
-    failing open beats refusing a request no version would take.
+    `held` (cut off by the canary guard) and `ejected` (failing: cooling down, or
+    not yet readmitted by its probe) versions are never used; already tried ones only when no other is left, so a
+    model with one version retries on it (another worker may answer).
     """
-    open_weights = {v: w for v, w in weights.items() if v not in held} or dict(weights)
-    for avoid in (set(ejected) | set(tried), set(tried)):
-        left = {v: w for v, w in open_weights.items() if v not in avoid}
-        if left:
-            return left
-    return open_weights
+    open_weights = {v: w for v, w in weights.items() if v not in held and v not in ejected}
+    return {v: w for v, w in open_weights.items() if v not in tried} or open_weights
 
 
 def choose(route: ModelRoute, ask: Ask, candidates: Mapping[str, float], draw: float) -> Choice:

@@ -14,6 +14,7 @@ Every variable the gateway reads (nested sections use `__`):
 | `MODELFLEET_SERVER__FD` | unset | serve an inherited listening socket instead of binding host:port |
 | `MODELFLEET_SERVER__KEEPALIVE_SECONDS` | `5` | idle keep-alive of client connections |
 | `MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS` | `30` | drain time after SIGTERM |
+| `MODELFLEET_SERVER__METRICS_PORT` | unset (`/metrics` on the main port) | a second port that alone serves `/metrics` |
 | `MODELFLEET_UPSTREAM__CONNECT_TIMEOUT_SECONDS` | `1.0` | TCP connect timeout to a model service |
 | `MODELFLEET_UPSTREAM__MAX_CONNECTIONS` | `256` | connection pool size towards all services |
 | `MODELFLEET_UPSTREAM__KEEPALIVE_EXPIRY_SECONDS` | `4.0` | idle pooled connection lifetime |
@@ -31,7 +32,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -62,6 +63,15 @@ class ServerSettings(BaseModel):
     """Idle keep-alive of client connections."""
     graceful_timeout_seconds: int = Field(default=30, ge=1, le=600)
     """Time in-flight requests get to finish after SIGTERM."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """When set, `/metrics` answers on this port only, and only `/metrics` does, so a
+    public route to the main port (an Ingress) never exposes it."""
+
+    @model_validator(mode="after")
+    def _metrics_port_differs(self) -> ServerSettings:
+        if self.metrics_port == self.port:
+            raise ValueError(f"metrics_port ({self.metrics_port}) must differ from port")
+        return self
 
 
 class UpstreamSettings(BaseModel):
@@ -118,7 +128,7 @@ class GatewaySettings(BaseSettings):
     guard_state_file: Path | None = None
     """Writable file where the guard records the canaries it holds out, so a restarted
     gateway keeps them out until the routes change; unset keeps them in memory only."""
-    max_body_bytes: int = Field(default=MIB, ge=1, le=1024 * MIB)
+    max_body_bytes: int = Field(default=MIB, ge=1024, le=1024 * MIB)
     """Largest request body forwarded; larger ones get 413 before any upstream call."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the JSON logs."""

@@ -9,14 +9,14 @@ Agreement (`modelfleet_gateway_shadow_total{result}`):
   string, integer or boolean field, e.g. iris `species`) agrees when every label
   is equal, whatever its scores; a prediction made only of numbers (embeddings,
   regressions) agrees when each number is within 1e-3 relative of the primary's;
-- OIP answers compare each output tensor's `data` by output name, the same way;
+- OIP answers compare each output tensor's `data` by output name, the same way
+  (binary tensors read first, `binary.py`);
 - `error`: the shadow failed, answered non-2xx, or answered something unparsable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from collections.abc import Iterator
@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import aiohttp
 
+from .binary import document
 from .errors import UpstreamError
 from .metrics import GatewayMetrics
 from .proxy import Answer, Outbound, call
@@ -88,11 +89,11 @@ def _payload(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in answer.items() if k not in IDENTITY_FIELDS}
 
 
-def _judge(primary: bytes, answer: Answer) -> Result:
+def _judge(primary: Answer, answer: Answer) -> Result:
     if not 200 <= answer.status < 300:
         return "error"
     try:
-        agree = answers_agree(json.loads(primary), json.loads(answer.body))
+        agree = answers_agree(document(primary), document(answer))
     except (ValueError, KeyError, TypeError, AttributeError):
         return "error"
     return "agree" if agree else "disagree"
@@ -107,7 +108,7 @@ class ShadowCopy:
     base_url: str
     out: Outbound
     timeout: aiohttp.ClientTimeout
-    primary: bytes
+    primary: Answer
 
 
 class ShadowSender:

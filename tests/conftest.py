@@ -1,8 +1,8 @@
-"""Shared fixtures: real model-service processes on 127.0.0.1.
+"""Shared fixtures: real model-service and gateway processes on 127.0.0.1.
 
 `serve_model` starts gunicorn exactly as `modelfleet serve` and a pod do, on a
 free loopback port (see `tests/processes.py`), and stops it and its workers
-at teardown.
+at teardown; `start_gateway` starts the gateway on a routes file.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from playwright.sync_api import Browser
 
 from services.cli.serve import gunicorn_command, serve_environment
 from services.runtime.registry import Registry
+from tests.browser import chromium
+from tests.gateway.harness import Gateway, GatewayFactory, Routes, gateway_argv
 from tests.processes import Server, free_port, launch, stop_server, wait_ready
 
 ServeModel = Callable[..., Server]
@@ -110,3 +114,39 @@ def client(service: Server) -> Iterator[httpx.Client]:
     """An HTTP client for the module's `service` fixture (the model service it tests)."""
     with httpx.Client(base_url=service.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
+    """Start gateways for a module: `start_gateway(routes, env={...}, headers={...})`."""
+    started: list[Server] = []
+
+    def start(routes: Routes, env: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> Gateway:  # fmt: skip
+        folder = tmp_path_factory.mktemp("gateway")
+        routes_file = folder / "routes" / "routes.yaml"
+        routes_file.parent.mkdir()
+        routes_file.write_text(yaml.safe_dump(routes))
+        port = free_port()
+        settings = {
+            "MODELFLEET_ROUTES_FILE": str(routes_file),
+            "MODELFLEET_SERVER__HOST": "127.0.0.1",
+            "MODELFLEET_SERVER__PORT": str(port),
+            **(env or {}),
+        }
+        server = launch("gateway", gateway_argv, folder, settings, port=port)
+        started.append(server)
+        return Gateway(wait_ready(server, timeout=30), routes_file, headers or {})
+
+    yield start
+    for server in started:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for one module. Playwright's sync API runs one instance at a time
+    and keeps an event loop running while it lives (so `asyncio.run` in a later module
+    would fail): it must not outlive its module."""
+    with chromium() as launched:
+        yield launched

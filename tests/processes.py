@@ -216,9 +216,9 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
-def all_ready(url: str) -> bool:
+def all_ready(url: str, headers: Mapping[str, str] | None = None) -> bool:
     try:
-        models = httpx.get(f"{url}/models", timeout=2).json()["models"]
-    except (httpx.HTTPError, ValueError):
+        models = httpx.get(f"{url}/models", headers=headers, timeout=2).json()["models"]
+    except (httpx.HTTPError, ValueError, KeyError):
         return False
     return all(v["ready"] for m in models for v in m["versions"])

@@ -1,9 +1,8 @@
-"""The images: hadolint-clean Dockerfiles, a non-root base, models built FROM it.
+"""The Dockerfiles: hadolint-clean, a non-root base, models built FROM it.
 
-Images cannot be built here (no container engine), so the Dockerfiles are
-checked statically: hadolint with .hadolint.yaml, plus the properties the
-charts rely on (numeric non-root user, exec-form gunicorn entrypoint, the
-registry path, a pinned CPU torch for torch models).
+Static checks of what the charts and `make images` rely on (numeric non-root
+user, exec-form gunicorn entrypoint, the registry path, every install from
+constraints.txt, torch's CPU build); tests/containers builds and runs them.
 """
 
 from __future__ import annotations
@@ -14,20 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from services.cli.main import model_packages
 from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_DOCKERFILES = sorted(
-    p for p in (ROOT / "services").glob("*/Dockerfile") if p.parent.name != "runtime"
-)
+MODEL_DOCKERFILES = sorted((ROOT / "services").glob("*/Dockerfile"))
 DOCKERFILES = [ROOT / "Dockerfile.base", ROOT / "gateway" / "Dockerfile", *MODEL_DOCKERFILES]
-TORCH_MODELS = {"digits", "minilm"}
+TORCH_MODELS = {"digits", "minilm", "segment"}
+LOCKED = "pip install --no-cache-dir -c /opt/modelfleet/src/constraints.txt"
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, runs of blanks one space,
+    comments dropped."""
     text = re.sub(r"\\\n", " ", path.read_text())
-    lines = (line.strip() for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
 
 
@@ -46,8 +46,7 @@ def test_the_image_runs_as_the_numeric_non_root_user(dockerfile: Path) -> None:
 
 
 def test_every_model_package_has_a_dockerfile_from_the_base() -> None:
-    packages = {p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists()}
-    assert {p.parent.name for p in MODEL_DOCKERFILES} == packages - {"runtime"}
+    assert [p.parent.name for p in MODEL_DOCKERFILES] == model_packages()
     for dockerfile in [*MODEL_DOCKERFILES, ROOT / "gateway" / "Dockerfile"]:
         froms = [args for name, args in instructions(dockerfile) if name == "FROM"]
         assert froms == ["${BASE_IMAGE}"], dockerfile
@@ -61,27 +60,61 @@ def test_the_base_is_multi_stage_and_starts_gunicorn_with_the_runtime_config() -
         "ENTRYPOINT",
         '["gunicorn", "--config", "python:services.runtime.gunicorn_conf"]',
     ) in steps
+    # No code in the bases: torch's layer never waits on a code change.
+    assert not [a for n, a in steps if n == "COPY" and "services" in a]
     env = " ".join(a for n, a in steps if n == "ENV")
     assert "MODELFLEET_REGISTRY=/opt/modelfleet/registry" in env and "HOME=/tmp" in env
 
 
-def test_torch_is_pinned_once_from_the_cpu_index_in_the_torch_stage() -> None:
-    runs = [a for n, a in instructions(ROOT / "Dockerfile.base") if n == "RUN"]
-    (torch,) = [r for r in runs if "torch" in r]
-    assert re.findall(r"torch==[0-9.]+", torch) == ["torch==2.13.0"]
-    assert "--index-url https://download.pytorch.org/whl/cpu" in torch
+def test_torch_is_installed_once_in_the_torch_stage_from_its_cpu_index() -> None:
+    steps = instructions(ROOT / "Dockerfile.base")
+    (torch,) = [a for n, a in steps if n == "RUN" and "torch" in a]
+    assert re.findall(r"torch==[0-9.+a-z]+", torch) == ["torch==2.13.0"]
+    assert '${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"}' in torch
+    assert ("ARG", "TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu") in steps
     for dockerfile in DOCKERFILES[1:]:
         assert "torch==" not in dockerfile.read_text(), dockerfile
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_pip_install_takes_its_versions_from_the_lock(dockerfile: Path) -> None:
+    installs = [a for n, a in instructions(dockerfile) if n == "RUN" and "pip install" in a]
+    assert installs
+    for install in installs:
+        assert LOCKED in install, install
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_build_time_pip_settings_are_arguments_without_defaults(dockerfile: Path) -> None:
+    # Unset unless `make images` passes them, and never ENV: they must not reach the image.
+    steps = instructions(dockerfile)
+    assert {("ARG", "PIP_CERT"), ("ARG", "PIP_FIND_LINKS")} <= set(steps)
+    assert not [a for n, a in steps if n == "ENV" and re.search(r"PIP_(CERT|FIND_LINKS)", a)]
 
 
 @pytest.mark.parametrize("dockerfile", MODEL_DOCKERFILES, ids=lambda p: p.parent.name)
 def test_model_images_install_their_extra_and_carry_their_registry(dockerfile: Path) -> None:
     model = dockerfile.parent.name
     steps = instructions(dockerfile)
-    assert ("RUN", f'pip install --no-cache-dir "/opt/modelfleet/src[{model}]"') in steps
+    assert ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"') in steps
     assert ("COPY", f"registry/{model} /opt/modelfleet/registry/{model}") in steps
+    # The code comes last, so a code change rebuilds no dependency layer.
+    copies = [a for n, a in steps if n == "COPY"]
+    assert copies[-3:] == [
+        "services/__init__.py /app/services/__init__.py",
+        "services/runtime /app/services/runtime",
+        f"services/{model} /app/services/{model}",
+    ]
+    assert steps.index(("COPY", copies[-3])) > steps.index(
+        ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"')
+    )
     base = "modelfleet/base-torch" if model in TORCH_MODELS else "modelfleet/base"
     assert ("ARG", f"BASE_IMAGE={base}:0.1.0") in steps
+
+
+def test_the_gateway_image_carries_no_model_service_code() -> None:
+    copies = [a for n, a in instructions(ROOT / "gateway" / "Dockerfile") if n == "COPY"]
+    assert copies == ["gateway /app/gateway"]
 
 
 def test_dockerignore_keeps_the_registry_and_drops_local_state() -> None:

@@ -1,8 +1,9 @@
 """Imports point one way: the developer's tool -> runtime -> nothing of ours.
 
-A pod image carries `services/runtime/` and one model package (Dockerfile.base
-copies no more), so the runtime and the models must never import the tool, and
-the gateway talks to the services over HTTP only.
+A model's image carries `services/runtime/` and its model package (its
+Dockerfile copies no more; the gateway's carries `gateway/` alone), so the
+runtime and the models must never import the tool, and the gateway talks to
+the services over HTTP only.
 """
 
 from __future__ import annotations

@@ -1,111 +1,99 @@
-// The playground: lists the gateway's models and sends JSON requests through it.
-// Plain DOM code, no dependencies; every value from the server is set as text.
-"use strict";
+// The playground: the fleet table (refreshing itself), a model picker, and one tab
+// per operation the chosen model declares, each built from the model's metadata
+// (`GET /models/{name}`: operations with schemas, limits). No per-model code.
+// Every value from the server is set as text, never as HTML.
 
+import * as api from "./api.js";
+import { operationPanel } from "./operation.js";
+import { tabList } from "./tabs.js";
+import { el } from "./widgets.js";
+
+const REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
+const fleet = { models: [], limit: Infinity, shown: "" };
 
-function authHeaders(extra = {}) {
-  const key = $("api-key").value.trim();
-  return key ? { ...extra, "X-API-Key": key } : extra;
-}
-
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = String(text);
-  row.appendChild(td);
-}
-
-function option(select, value, label) {
-  const item = document.createElement("option");
-  item.value = value;
-  item.textContent = label;
-  select.appendChild(item);
+function cells(values) {
+  return el("tr", {}, ...values.map((value) => el("td", { text: String(value) })));
 }
 
 function showFleet(models) {
-  const rows = $("versions").querySelector("tbody");
-  rows.replaceChildren();
-  for (const model of models) {
-    for (const v of model.versions) {
-      const row = document.createElement("tr");
-      [model.name, v.version, v.role, v.weight, v.ready ? "yes" : "no", v.guard.state]
-        .forEach((text) => cell(row, text));
-      rows.appendChild(row);
-    }
-  }
+  const rows = models.flatMap((model) => model.versions.map((v) => {
+    const row = cells([model.name, v.version, v.role, v.weight, v.ready ? "ready" : "not ready", v.guard.state]);
+    row.classList.toggle("unready", !v.ready);
+    return row;
+  }));
+  $("versions").querySelector("tbody").replaceChildren(...rows);
   const select = $("model");
-  const chosen = select.value;
-  select.replaceChildren();
-  models.forEach((model) => option(select, model.name, model.name));
-  if (models.some((model) => model.name === chosen)) select.value = chosen;
+  const chosen = select.value || new URLSearchParams(location.hash.slice(1)).get("model");
+  const names = models.map((m) => m.name);
+  if (names.join() !== [...select.options].map((o) => o.value).join()) {
+    select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })));
+  }
+  if (names.includes(chosen)) select.value = chosen;
 }
 
-async function loadFleet() {
+async function refreshFleet() {
   const status = $("fleet-status");
-  status.classList.remove("error");
-  status.textContent = "loading…";
-  const response = await fetch("/models", { headers: authHeaders() });
-  const answer = await response.json();
-  if (!response.ok) {
-    status.classList.add("error");
-    status.textContent = `${response.status}: ${answer.error}`;
-    return;
-  }
-  window.fleet = answer.models;
-  showFleet(answer.models);
-  status.textContent = `${answer.models.length} model(s), routes ${answer.routes.sha256.slice(0, 12)}`;
-  await modelChanged();
-}
-
-async function modelChanged() {
-  const name = $("model").value;
-  const model = (window.fleet || []).find((m) => m.name === name);
-  const pin = $("version");
-  pin.replaceChildren();
-  option(pin, "", "weighted split");
-  (model ? model.versions : []).forEach((v) => option(pin, v.version, v.version));
-  if (name) await loadExample(name);
-}
-
-async function loadExample(name) {
-  // The stable version's metadata carries the input schema with its examples.
-  const response = await fetch(`/models/${encodeURIComponent(name)}`, { headers: authHeaders() });
-  const meta = response.ok ? await response.json() : {};
-  const examples = (meta.input_schema && meta.input_schema.examples) || [{}];
-  $("body").value = JSON.stringify(examples[0], null, 2);
-}
-
-function showAnswer(response, text, started) {
-  $("status").textContent = `${response.status} ${response.statusText}`;
-  $("answered-by").textContent = response.headers.get("X-Model-Version") || "–";
-  $("request-id").textContent = response.headers.get("X-Request-Id") || "–";
-  $("latency").textContent = `${Math.round(performance.now() - started)} ms`;
-  let shown = text;
-  try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (_) { /* not JSON */ }
-  $("output").textContent = shown;
-  $("output").classList.toggle("error", !response.ok);
-}
-
-async function send(event) {
-  event.preventDefault();
-  const output = $("output");
-  let body;
+  let answer;
   try {
-    body = JSON.stringify(JSON.parse($("body").value));
+    answer = await api.getJSON("/models");
   } catch (problem) {
-    output.classList.add("error");
-    output.textContent = `The body is not valid JSON: ${problem.message}`;
-    return;
+    status.textContent = `the gateway did not answer: ${problem.message}`;
+    return false;
   }
-  const headers = authHeaders({ "Content-Type": "application/json" });
-  if ($("version").value) headers["X-Model-Version"] = $("version").value;
-  const path = `/models/${encodeURIComponent($("model").value)}/${encodeURIComponent($("action").value)}`;
-  const started = performance.now();
-  const response = await fetch(path, { method: "POST", headers, body });
-  showAnswer(response, await response.text(), started);
+  const { response, body } = answer;
+  status.classList.toggle("error", !response.ok);
+  if (response.status === 401) {
+    $("key-note").textContent = `This gateway needs an API key: ${body?.error || "401"}`;
+    status.textContent = "Enter an API key to see the models.";
+    return false;
+  }
+  if (!response.ok) {
+    status.textContent = `${response.status}: ${body?.error || response.statusText}`;
+    return false;
+  }
+  $("key-note").textContent = "";
+  fleet.models = body.models;
+  fleet.limit = body.limits?.maxBodyBytes ?? Infinity;
+  showFleet(body.models);
+  status.textContent = `${body.models.length} model(s) · updated ${new Date().toLocaleTimeString()}`;
+  return true;
 }
 
-$("refresh").addEventListener("click", loadFleet);
-$("model").addEventListener("change", modelChanged);
-$("predict-form").addEventListener("submit", send);
-loadFleet();
+async function showModel() {
+  const name = $("model").value;
+  if (!name || name === fleet.shown) return;
+  fleet.shown = name;
+  history.replaceState(null, "", `#model=${encodeURIComponent(name)}`);
+  const { response, body } = await api.getJSON(`/models/${encodeURIComponent(name)}`);
+  if (fleet.shown !== name) return; // another model was chosen meanwhile
+  const summary = $("model-summary");
+  if (!response.ok || !body) {
+    fleet.shown = "";
+    summary.textContent = `metadata of ${name}: ${response.status} ${body?.error || ""}`;
+    return;
+  }
+  $("model-title").textContent = `${body.name} ${body.version}`;
+  summary.textContent = `${body.framework} · created ${body.created_at || "?"} · sha256 ${String(body.artifact_sha256 || "").slice(0, 12)}`;
+  const versions = fleet.models.find((m) => m.name === name)?.versions || [];
+  const limit = Math.min(fleet.limit, body.limits?.max_body_bytes ?? Infinity);
+  const items = body.operations.map((op) => ({
+    label: op.name,
+    panel: operationPanel({ model: name, op, versions, limit }),
+  }));
+  tabList($("operations"), items, $("operation"));
+}
+
+async function start() {
+  api.restoreKey();
+  if (await refreshFleet()) await showModel();
+}
+
+$("api-key").addEventListener("change", async () => {
+  if (!api.rememberKey()) return;
+  fleet.shown = "";
+  await start();
+});
+$("model").addEventListener("change", showModel);
+setInterval(() => { if (!document.hidden) refreshFleet(); }, REFRESH_MS);
+start();

@@ -4,7 +4,7 @@ modelfleet models                      # versions in the registry
 modelfleet models --ensure             # publish the seed versions of every model
 modelfleet train iris [--recipe NAME]  # train and publish a new version
 modelfleet serve iris --version v1 --port 8101
-modelfleet new penguins                # scaffold services/penguins/
+modelfleet new wine                    # scaffold services/wine/
 """
 
 from __future__ import annotations

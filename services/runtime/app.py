@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 
 from .errors import install_error_handlers
 from .logs import configure_logging
@@ -18,6 +20,7 @@ from .metrics import render_metrics
 from .middleware import RequestContext
 from .model import Model
 from .oip import oip_router
+from .responses import RETRY_AFTER, declared_only
 from .service import ModelService, model_class
 from .settings import RuntimeSettings
 from .tracing import setup_tracing
@@ -46,7 +49,9 @@ def create_app(
         yield
         await service.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from files shipped in the package:
+    # a cluster without internet egress still shows its docs.
+    app = FastAPIOffline(
         title=f"modelfleet · {settings.model} {settings.version}",
         summary=f"{cls.framework} model {settings.model!r}, version {settings.version}",
         version=settings.version,
@@ -59,14 +64,26 @@ def create_app(
     app.state.service = service
     install_error_handlers(app)
     app.include_router(typed_router(cls, settings.max_instances))
-    app.include_router(oip_router())
+    app.include_router(oip_router(settings.model, settings.version))
     if issubclass(cls, Retrainable):
         app.include_router(training_router(cls, settings.training.max_examples))
     _add_probes(app, service)
     app.add_middleware(
         RequestContext, metrics=service.metrics, max_body_bytes=settings.max_body_bytes
     )
+    declared_only(app)
     return app
+
+
+class Readiness(BaseModel):
+    ready: bool
+    model: str
+    version: str
+    reason: str | None = None
+    """Why not, e.g. `loading` or `1 of 2 workers still loading`."""
+
+
+PROMETHEUS_TEXT = {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}}
 
 
 def _add_probes(app: FastAPI, service: ModelService) -> None:
@@ -78,6 +95,8 @@ def _add_probes(app: FastAPI, service: ModelService) -> None:
         "/readyz",
         tags=["probes"],
         summary="Readiness: every worker loaded and warmed the model",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready", "headers": RETRY_AFTER}},
     )
     async def readyz() -> JSONResponse:
         reason = service.unready_reason()
@@ -91,7 +110,10 @@ def _add_probes(app: FastAPI, service: ModelService) -> None:
         body["reason"] = reason
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
-    @app.get("/metrics", tags=["probes"], summary="Prometheus metrics of all workers")
+    @app.get(
+        "/metrics", tags=["probes"], summary="Prometheus metrics of all workers",
+        response_class=Response, responses=PROMETHEUS_TEXT,
+    )  # fmt: skip
     async def metrics(request: Request) -> Response:
         payload, content_type = render_metrics(service.metrics)
         return Response(payload, media_type=content_type)

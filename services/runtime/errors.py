@@ -148,6 +148,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"request body is larger than the limit of {limit} bytes"
     elif exc.status_code == 404:
         message = f"no route for {request.method} {request.url.path}"
+    elif isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's "error parsing the body"
+        message = "the body is not UTF-8, as JSON must be"
     logger.warning("request rejected (%d): %s", exc.status_code, message)
     return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 

@@ -123,10 +123,22 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
+def _without_null(field: dict[str, Any]) -> dict[str, Any]:
+    """An optional field as a form has it: a form leaves out the part of a field it does
+    not give, so `null` is no value it can send (a `null` text would be the word)."""
+    others = [option for option in field.get("anyOf", []) if option != {"type": "null"}]
+    if len(others) == len(field.get("anyOf", [])):
+        return field
+    rest = {k: v for k, v in field.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**others[0], **rest} if len(others) == 1 else {**rest, "anyOf": others}
+
+
 def form_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The form's JSON Schema: the schema's own, each picture field a binary file part."""
+    """The form's JSON Schema: the schema's own, each picture field a binary file part
+    and no field nullable."""
     full = schema.model_json_schema()
     form: dict[str, Any] = _inline(full, full.get("$defs", {}))
+    form["properties"] = {name: _without_null(field) for name, field in form["properties"].items()}
     for name, picture in picture_fields(schema).items():
         described = form["properties"][name]
         form["properties"][name] = {
@@ -149,5 +161,8 @@ def form_openapi(schema: type[BaseModel]) -> dict[str, Any]:
         for name, field in schema.model_fields.items()
         if name not in pictures and _part_kind(field) == "json"
     }
-    content = {"schema": form_schema(schema), "encoding": encoding}
+    # No examples here: the schema's are JSON, pictures as data URLs, which no client
+    # sends as the file parts the form declares (they stay in the model's metadata).
+    body = {key: value for key, value in form_schema(schema).items() if key != "examples"}
+    content = {"schema": body, "encoding": encoding}
     return {"requestBody": {"required": True, "content": {FORM: content}}}

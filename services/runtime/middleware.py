@@ -27,8 +27,17 @@ from .tracing import ServerSpan
 __all__ = ["NOT_TRAFFIC", "RequestContext"]
 
 NOT_TRAFFIC = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/favicon.ico"}
+    {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc",
+     "/openapi.json", "/favicon.ico"}
+)  # fmt: skip
+DOCS_ASSETS = "/static-offline-docs/"
+"""Swagger UI's and ReDoc's files (fastapi_offline serves them here): not traffic either."""
+PAGES_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:"
 )
+"""HTML pages (/docs, /redoc) load from this server only, whatever their scripts ask for
+(ReDoc's footer logo points at a CDN)."""
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 logger = logging.getLogger("modelfleet.access")
 
@@ -45,7 +54,7 @@ class RequestContext:
             return
         length, request_id = _read_headers(scope)
         token = REQUEST_ID.set(request_id)
-        traffic = scope["path"] not in NOT_TRAFFIC
+        traffic = not (scope["path"] in NOT_TRAFFIC or scope["path"].startswith(DOCS_ASSETS))
         span = ServerSpan(scope)
         trace_id = span.trace_id()
         status = 500
@@ -59,6 +68,8 @@ class RequestContext:
                 headers.append("X-Request-Id", request_id)
                 if trace_id is not None:
                     headers.append("X-Trace-Id", trace_id)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = PAGES_POLICY
             await send(message)
 
         if traffic:

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from .errors import BadRequest, NotAcceptable
 from .imaging import ENCODINGS
 from .pictures import picture_fields
+from .responses import answers
 
 __all__ = ["JSON", "PICTURE_MEDIA_TYPES", "answer", "negotiate", "offers", "responses"]
 
@@ -83,7 +84,8 @@ async def answer(body: Any, output: type[BaseModel], media_type: str) -> Respons
 
 
 def responses(output: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a predict of `output`: the picture types beside JSON."""
+    """OpenAPI `responses` for a predict of `output`: the picture types beside JSON, the
+    400 of a malformed `Accept` and the 406 of one that allows none of them."""
     pictures = picture_fields(output)
     if not pictures:
         return {}
@@ -97,5 +99,5 @@ def responses(output: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
             ),
             "content": dict.fromkeys(PICTURE_MEDIA_TYPES, binary),
         },
-        406: {"description": "`Accept` allows none of the media types this request can answer"},
+        **answers(400, 406),
     }

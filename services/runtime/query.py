@@ -20,6 +20,7 @@ from .dependencies import Service
 from .fields import is_scalar, unoptional
 from .model import Model
 from .negotiation import responses
+from .responses import MODEL_422, answers
 from .service import ModelService
 
 __all__ = ["add_query_predict", "check_flat"]
@@ -51,5 +52,5 @@ def add_query_predict(
     router.add_api_route(
         "/predict", predict_query, methods=["GET"], name="predict_query", response_model=response,
         summary=f"Predict with {model.name} from query parameters (one instance)",
-        responses=responses(model.Output),
+        responses={**answers(500, 503), 422: MODEL_422, **responses(model.Output)},
     )  # fmt: skip

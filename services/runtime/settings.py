@@ -28,11 +28,11 @@ class ServerSettings(BaseModel):
     """Port of the HTTP API (8080 in a pod)."""
     workers: int = Field(1, ge=1, le=64)
     """gunicorn worker processes; each loads its own copy of the model."""
-    timeout_seconds: int = Field(60, ge=1)
+    timeout_seconds: int = Field(60, ge=1, le=3600)
     """A worker silent for this long is killed and replaced."""
-    graceful_timeout_seconds: int = Field(30, ge=1)
+    graceful_timeout_seconds: int = Field(30, ge=1, le=600)
     """Time in-flight requests get to finish after SIGTERM."""
-    keepalive_seconds: int = Field(5, ge=0)
+    keepalive_seconds: int = Field(5, ge=1, le=300)
     """Idle keep-alive connections are closed after this long."""
 
 
@@ -73,9 +73,9 @@ class RuntimeSettings(BaseSettings):
     torch_threads: int = Field(1, ge=1, le=64)
     """Threads one model call may use: torch's intra-op threads and the OpenMP and BLAS
     pools, capped in the model thread (their defaults, one per node core, oversubscribe)."""
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=1024 * 1_048_576)
     """Requests with a larger body are refused with 413 before they are parsed."""
-    max_instances: int = Field(256, ge=1)
+    max_instances: int = Field(256, ge=1, le=100_000)
     """Most instances one bulk request may carry."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     metrics_dir: Path = Path(tempfile.gettempdir())

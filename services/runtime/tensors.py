@@ -4,12 +4,15 @@ By default every field of the input schema is one named tensor with the batch
 as its first dimension: a number field is `[-1]`, a list of numbers `[-1, k]`;
 the output schema maps the same way (a `dict[Literal[...], float]` becomes
 `[-1, k]` in the order of its keys). A picture field (`pictures.Image`, `Mask`) is
-a UINT8 tensor `[-1, H, W, C]` (`[-1, H, W]` for a mask) whose rows are arrays.
-Declared datatypes are enforced exactly.
+a UINT8 tensor `[-1, H, W, C]` (`[-1, H, W]` for a mask) whose rows are arrays. An
+output field holding schemas (one, or a list of them: structure no tensor has) is
+a BYTES tensor `[-1]` of JSON texts, one per row. Declared datatypes are enforced
+exactly.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import typing
 from dataclasses import dataclass
@@ -23,13 +26,32 @@ from .errors import TensorError
 from .fields import unoptional
 from .pictures import picture_type
 
-__all__ = ["DATATYPES", "TensorSpec", "decode_inputs", "encode_outputs", "specs_for"]
+__all__ = [
+    "DATATYPES",
+    "NUMPY_DTYPES",
+    "TensorSpec",
+    "decode_inputs",
+    "encode_outputs",
+    "specs_for",
+]
 
-DATATYPES = frozenset(
-    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
-     "FP16", "FP32", "FP64", "BYTES"}
-)  # fmt: skip
-_INTEGER = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
+# Every fixed-size datatype of the protocol, as the little-endian numpy type of its elements.
+NUMPY_DTYPES = {
+    "BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8",
+    "INT8": "<i1", "INT16": "<i2", "INT32": "<i4", "INT64": "<i8",
+    "FP16": "<f2", "FP32": "<f4", "FP64": "<f8",
+}  # fmt: skip
+DATATYPES = frozenset({*NUMPY_DTYPES, "BYTES"})
+
+
+def _limits(code: str) -> tuple[float, float]:
+    info = np.iinfo(code) if code[1] in "iu" else np.finfo(code)
+    kind = int if code[1] in "iu" else float
+    return kind(info.min), kind(info.max)
+
+
+# The values a JSON number may take in each numeric datatype.
+_LIMITS = {datatype: _limits(code) for datatype, code in NUMPY_DTYPES.items() if code != "?"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,8 @@ class TensorSpec:
     """-1 marks a variable dimension (always the batch)."""
     picture: bool = False
     """Rows are numpy arrays of `shape[1:]` (a picture field), not flat lists."""
+    structured: bool = False
+    """Rows are JSON texts of an output field holding schemas."""
 
     def metadata(self) -> dict[str, Any]:
         return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
@@ -54,6 +78,8 @@ def _spec(name: str, field: FieldInfo) -> TensorSpec:
     if picture is not None:
         return TensorSpec(name, "UINT8", picture.tensor_shape(), picture=True)
     annotation = unoptional(field.annotation)
+    if _holds_schemas(annotation):
+        return TensorSpec(name, "BYTES", (-1,), structured=True)
     origin = typing.get_origin(annotation)
     if origin in (list, tuple):
         (item,) = {a for a in typing.get_args(annotation) if a is not Ellipsis}
@@ -63,6 +89,13 @@ def _spec(name: str, field: FieldInfo) -> TensorSpec:
         key, value = typing.get_args(annotation)
         return TensorSpec(name, _scalar_datatype(value, name), (-1, len(typing.get_args(key))))
     return TensorSpec(name, _scalar_datatype(annotation, name), (-1,))
+
+
+def _holds_schemas(annotation: Any) -> bool:
+    """A pydantic model, or a list or tuple of them."""
+    if typing.get_origin(annotation) in (list, tuple):
+        return any(_holds_schemas(a) for a in typing.get_args(annotation))
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _scalar_datatype(annotation: Any, name: str) -> str:
@@ -167,10 +200,12 @@ def _check_value(name: str, datatype: str, value: Any) -> None:
         ok = isinstance(value, str)
     elif datatype == "BOOL":
         ok = isinstance(value, bool)
-    elif datatype in _INTEGER:
-        ok = isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        integer = datatype.startswith(("INT", "UINT"))
+        number = int if integer else int | float
+        ok = isinstance(value, number) and not isinstance(value, bool)
+        low, high = _LIMITS[datatype]
+        ok = ok and not (value < low or value > high)  # NaN passes: the schemas refuse it
     if not ok:
         raise TensorError(f"input {name!r}: {value!r} is not a {datatype} value")
 
@@ -201,6 +236,9 @@ def encode_outputs(outputs: list[BaseModel], specs: list[TensorSpec]) -> list[di
         if spec.picture:
             stacked = _stacked(spec.name, column)
             data, shape = stacked.ravel().tolist(), list(stacked.shape)
+        elif spec.structured:
+            dumped = [o.model_dump(mode="json", include={spec.name})[spec.name] for o in outputs]
+            data, shape = [json.dumps(value) for value in dumped], [len(dumped)]
         elif len(spec.shape) == 1:
             data, shape = column, [len(column)]
         else:

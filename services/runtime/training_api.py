@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
 from .model import Model
+from .responses import MODEL_422, answers
 from .service import ModelService
 from .trainer import launch
 from .training import JOB_ID_PATTERN, Job, JobState, JobStore, Retrainable, now
@@ -55,7 +56,7 @@ def training_router(model: type[Model[Any, Any]], max_examples: int) -> APIRoute
         raise TypeError(f"{model.__name__} is not Retrainable")
     router = APIRouter(
         prefix="/v1/models/{name}/train", tags=[f"{model.name} (training)"],
-        dependencies=[check_model],
+        dependencies=[check_model(model.name)], responses=answers(404),
     )  # fmt: skip
     form_type = _form_type(model, max_examples)
     label_type = TypeAdapter(model.Label)
@@ -80,10 +81,12 @@ def training_router(model: type[Model[Any, Any]], max_examples: int) -> APIRoute
         "", start, methods=["POST"], status_code=202, name="train", description=POLICY,
         summary=f"Start a job that fine-tunes {model.name} into a new version",
         dependencies=[require_media_type("multipart/form-data")],
-        responses={409: {"description": "A job of this model is already queued or running"}},
+        responses={**answers(400, 409, 413, 415, 500, 503), 422: MODEL_422},
     )  # fmt: skip
 
-    @router.get("/{job}", name="training_job", summary="State of one training job")
+    @router.get(
+        "/{job}", name="training_job", summary="State of one training job", responses=answers(422)
+    )
     async def status(job: Annotated[str, job_id], service: Service) -> dict[str, Any]:
         store = JobStore(service.registry, service.name)
         return (await run_in_threadpool(store.get, job)).public()

@@ -17,7 +17,15 @@ from typing import Annotated, Any, Union
 from fastapi import APIRouter, Body, File, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    model_validator,
+)
 from starlette.concurrency import run_in_threadpool
 
 from .dependencies import Service, check_model, require_media_type
@@ -27,23 +35,56 @@ from .model import Action, Model
 from .negotiation import answer, negotiate, responses
 from .pictures import picture_fields
 from .query import add_query_predict
+from .responses import MODEL_422, answers
 from .service import ModelService
-from .streaming import NDJSONResponse, stream, stream_openapi
+from .streaming import stream, stream_openapi
 
 __all__ = ["preprocess_upload", "typed_router"]
 
 JSON = "application/json"
+# What a route that runs the model on a body (JSON or a form) can answer besides 200 and 404.
+BODY_ANSWERS = {**answers(400, 413, 415, 500, 503), 422: MODEL_422}
 tracer = trace.get_tracer("modelfleet.runtime")
 
 
+def _integral_as_int(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_as_int(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral_as_int(item) for item in value]
+    return value
+
+
+def _strict(schema: type[BaseModel]) -> type[BaseModel]:
+    """`schema` as a JSON body validates: JSON types as the OpenAPI document (JSON Schema)
+    states them. No `false` for an integer, no `"5.1"` for a number (pydantic's strict
+    mode), and `3.0` is the integer 3 (which strict mode alone would refuse)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def json_numbers(cls: type[BaseModel], data: Any) -> Any:
+        return _integral_as_int(data)
+
+    namespace = {
+        "model_config": {**schema.model_config, "strict": True},
+        "json_numbers": json_numbers,
+        "__module__": schema.__module__,
+        "__doc__": schema.__doc__,
+    }
+    return type(schema.__name__, (schema,), namespace)
+
+
 def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[Any, Any]:
+    instance = _strict(model.Input)
     bulk = create_model(
         f"{model.Input.__name__}Batch",
-        __config__=ConfigDict(extra="forbid"),
-        instances=(list[model.Input], Field(min_length=1, max_length=max_instances)),  # type: ignore[name-defined]
+        __config__=ConfigDict(extra="forbid", strict=True),
+        instances=(list[instance], Field(min_length=1, max_length=max_instances)),  # type: ignore[valid-type]
     )
     body = Annotated[
-        Union[Annotated[model.Input, Tag("instance")], Annotated[bulk, Tag("bulk")]],  # noqa: UP007
+        Union[Annotated[instance, Tag("instance")], Annotated[bulk, Tag("bulk")]],  # noqa: UP007
         Discriminator(lambda v: "bulk" if isinstance(v, dict) and "instances" in v else "instance"),
     ]
     response = create_model(
@@ -57,8 +98,9 @@ def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[An
 
 def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
     router = APIRouter(
-        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"], dependencies=[check_model]
-    )
+        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"],
+        dependencies=[check_model(model.name)], responses=answers(404),
+    )  # fmt: skip
     body_type, response_type = _request_types(model, max_instances)
     examples = (model.Input.model_config.get("json_schema_extra") or {}).get("examples", [])
     openapi_examples = {"one instance": {"value": examples[0]}} if examples else {}
@@ -81,7 +123,7 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
         router.add_api_route(
             "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
             summary=f"Predict with {model.name}", dependencies=[require_media_type(JSON)],
-            responses=responses(model.Output),
+            responses={**BODY_ANSWERS, **responses(model.Output)},
         )  # fmt: skip
     if model.query_predict:
         add_query_predict(router, model, response_type, _predictions)
@@ -113,7 +155,8 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
     router.add_api_route(
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
-        dependencies=[require_media_type(FORM)], responses=responses(model.Output),
+        dependencies=[require_media_type(FORM)],
+        responses={**BODY_ANSWERS, **responses(model.Output)},
     )  # fmt: skip
 
 
@@ -128,7 +171,7 @@ def _add_form_predict(router: APIRouter, model: type[Model[Any, Any]], response:
         "/predict", predict_form, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} (pictures as files of a multipart form)",
         dependencies=[require_media_type(FORM)], openapi_extra=form_openapi(model.Input),
-        responses=responses(model.Output),
+        responses={**BODY_ANSWERS, **responses(model.Output)},
     )  # fmt: skip
 
 
@@ -161,8 +204,10 @@ async def _respond(service: ModelService, action: Action, body: BaseModel) -> An
 
 
 def _add_action(router: APIRouter, action: Action) -> None:
+    body_type = _strict(action.request)
+
     async def run(
-        body: action.request,  # type: ignore[name-defined]
+        body: body_type,  # type: ignore[valid-type]
         service: Service,
     ) -> Any:
         return await _respond(service, action, body)
@@ -178,5 +223,8 @@ def _add_action(router: APIRouter, action: Action) -> None:
         f"/{action.path}", run_form if form else run, methods=["POST"], name=action.path,
         response_model=action.response, summary=action.summary,
         dependencies=[require_media_type(FORM if form else JSON)], openapi_extra=extra or None,
-        response_class=NDJSONResponse if action.stream else JSONResponse,
+        # A stream answers an NDJSONResponse itself; the route's class only shapes the
+        # OpenAPI entry: none for a stream, whose 200 is `stream_openapi`'s alone (and
+        # whose errors are JSON, under FastAPI's default type).
+        response_class=Response if action.stream else JSONResponse, responses=BODY_ANSWERS,
     )  # fmt: skip

@@ -99,15 +99,18 @@ def _example_picture(side: int = 64) -> str:
 
 
 EXAMPLE = _example_picture()
+# A blend by index, the form the OIP `weights` tensor carries: two parts twilight, one starry.
+EXAMPLE_BLEND = [{"twilight": 2.0, "starry-swirls": 1.0}.get(name, 0.0) for name in STYLES]
 
 
 class StyleRequest(Content):
     """One picture restyled one way: exactly one of `style`, `weights`, `style_picture`."""
 
-    # The warm-up runs both networks: a built-in style and a style picture.
+    # The warm-up runs both networks: built-in styles (one, and a blend) and a style picture.
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"image": EXAMPLE, "style": "twilight"},
-                                        {"image": EXAMPLE, "style_picture": EXAMPLE}]}
+                                        {"image": EXAMPLE, "style_picture": EXAMPLE},
+                                        {"image": EXAMPLE, "weights": EXAMPLE_BLEND}]}
     )  # fmt: skip
 
     style: StyleName | None = Field(None, description="One of the 26 styles, by name")

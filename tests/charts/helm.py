@@ -20,6 +20,8 @@ import yaml
 __all__ = [
     "CHARTS",
     "MONITORING_APIS",
+    "NAMESPACE",
+    "RELEASE",
     "ROOT",
     "Helm",
     "HelmError",
@@ -71,6 +73,10 @@ class Helm:
 
     def chart(self, name: str) -> Path:
         return self.charts / name
+
+    def update_dependencies(self, chart: str) -> None:
+        """`helm dependency update`: rebuild a chart's `charts/` after its Chart.yaml changed."""
+        _run([self.binary, "dependency", "update", str(self.chart(chart))])
 
     def values_file(self, values: dict[str, Any]) -> Path:
         """Write `values` to a file named by its content (stable across calls)."""

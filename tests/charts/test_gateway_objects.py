@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from tests.charts.helm import ROOT, RenderScenario, by_kind
+from tests.charts.helm import ROOT, Helm, RenderScenario, by_kind
 from tests.charts.pods import env
 from tests.charts.scenarios import API_KEY_SHA256
 
@@ -61,6 +61,39 @@ def test_ingress_and_httproute_send_everything_to_the_gateway_service(
     route = by_kind(manifests, "HTTPRoute")[GATEWAY]["spec"]
     assert route["rules"][0]["backendRefs"] == [{"name": GATEWAY, "port": 8000}]
     assert not {"Ingress", "HTTPRoute"} & {m["kind"] for m in render_scenario("defaults")}
+
+
+def test_metrics_never_leave_the_cluster_through_the_public_service_or_routes(
+    helm: Helm, render_scenario: RenderScenario
+) -> None:
+    """The Ingress and HTTPRoute reach the http port, where the gateway refuses
+    /metrics; the metrics port sits on a ClusterIP Service of its own."""
+    manifests = render_scenario("api-keys-and-exposure")
+    public = by_kind(manifests, "Service")[GATEWAY]["spec"]
+    assert [p["name"] for p in public["ports"]] == ["http"]
+    container = gateway_pod(render_scenario, "api-keys-and-exposure")["spec"]["containers"][0]
+    assert env(container)["MODELFLEET_SERVER__METRICS_PORT"] == "9100"
+    exposed = helm.template(values={"gateway": {"service": {"type": "LoadBalancer"}}})
+    services = by_kind(exposed, "Service")
+    assert services[GATEWAY]["spec"]["type"] == "LoadBalancer"
+    assert services[f"{GATEWAY}-metrics"]["spec"]["type"] == "ClusterIP"
+
+
+def test_an_nginx_ingress_lets_through_the_bodies_the_gateway_takes(
+    helm: Helm, render_scenario: RenderScenario
+) -> None:
+    """nginx's default 1 MiB would answer digits' 8 MiB uploads with 413 at the edge."""
+    ingress = by_kind(render_scenario("api-keys-and-exposure"), "Ingress")[GATEWAY]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "8388608"
+    chosen = {"nginx.ingress.kubernetes.io/proxy-body-size": "16m"}
+    values = {
+        "gateway": {"ingress": {"enabled": True, "className": "nginx", "annotations": chosen}}
+    }
+    ingress = by_kind(helm.template(values=values), "Ingress")[GATEWAY]
+    assert ingress["metadata"]["annotations"] == chosen  # the user's own wins
+    other = {"gateway": {"ingress": {"enabled": True, "className": "traefik"}}}
+    assert "annotations" not in by_kind(helm.template(values=other), "Ingress")[GATEWAY]["metadata"]
 
 
 def test_each_dashboard_file_becomes_a_configmap_for_the_grafana_sidecar(

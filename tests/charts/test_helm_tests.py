@@ -51,6 +51,8 @@ def test_the_fleet_test_checks_every_version_and_is_let_in(render_scenario: Rend
         "prod-iris-v2",
         "prod-digits-v1",
         "prod-minilm-v1",
+        "prod-segment-v1",
+        "prod-penguins-v1",
         "prod-styles-v1",
         "modelfleet-gateway",
     } == hosts

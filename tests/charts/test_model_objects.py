@@ -38,6 +38,8 @@ def test_labels_carry_model_and_version_and_selectors_only_immutable_keys(
     render_scenario: RenderScenario,
 ) -> None:
     for manifest in render_scenario("several-models"):
+        if manifest["kind"] == "ServiceMonitor":
+            continue  # selects Services, by a label of the Service's own; never immutable
         selector = manifest.get("spec", {}).get("selector", {})
         selector = selector.get("matchLabels", selector) if isinstance(selector, dict) else {}
         assert set(selector) <= IMMUTABLE_SELECTOR_KEYS, manifest["metadata"]["name"]
@@ -45,11 +47,21 @@ def test_labels_carry_model_and_version_and_selectors_only_immutable_keys(
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert labels["modelfleet.io/model"] == "digits" and labels["modelfleet.io/version"] == "v1"
     assert labels["app.kubernetes.io/part-of"] == "modelfleet"
-    assert {
-        "helm.sh/chart",
-        "app.kubernetes.io/managed-by",
-        "app.kubernetes.io/version",
-    } <= labels.keys()
+
+
+def test_pods_are_labelled_with_their_image_not_with_the_chart(
+    render_scenario: RenderScenario,
+) -> None:
+    """A chart version is no property of a pod; the image it runs is."""
+    deployments = by_kind(render_scenario("canary-with-shadow"), "Deployment")
+    for name, tag in (("iris-v1", "0.1.0"), ("iris-v2", "0.2.0"), ("iris-v3", "0.3.0")):
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/version"] == tag, name
+        assert deployments[name]["metadata"]["labels"]["app.kubernetes.io/version"] == tag
+    for deployment in deployments.values():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert not {"helm.sh/chart", "app.kubernetes.io/managed-by"} & labels.keys()
+        assert deployment["metadata"]["labels"]["helm.sh/chart"]
 
 
 def test_runtime_settings_come_from_the_values_file(render_scenario: RenderScenario) -> None:
@@ -122,7 +134,8 @@ def test_servicemonitors_render_only_when_the_crd_is_served(
 ) -> None:
     assert "ServiceMonitor" not in {m["kind"] for m in render_scenario("defaults")}
     monitors = by_kind(render_scenario("monitoring-crds"), "ServiceMonitor")
-    assert {"iris", "digits", "minilm", "styles", "modelfleet-gateway"} == monitors.keys()
+    models = {"iris", "digits", "minilm", "styles", "segment", "penguins"}
+    assert models | {"modelfleet-gateway"} == monitors.keys()
     endpoint = monitors["iris"]["spec"]["endpoints"][0]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
 

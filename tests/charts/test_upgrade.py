@@ -3,15 +3,20 @@
 Rendering revision N and N+1 and diffing the objects shows what a rollout
 touches: a weight change must touch only the gateway's routes ConfigMap (which
 the gateway hot-reloads), adding or removing a version only that version's
-objects and the routes, and no upgrade may ever change a Deployment selector
-(Kubernetes refuses that). Rolling back renders revision N exactly again.
+objects and the routes, a new chart version no pod template at all, and no
+upgrade may ever change a Deployment selector (Kubernetes refuses that).
+Rolling back renders revision N exactly again.
 """
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
-from tests.charts.helm import Helm, Manifest
+import yaml
+
+from tests.charts.helm import CHARTS, Helm, Manifest
 from tests.charts.pods import is_test_hook
 from tests.charts.scenarios import image
 
@@ -81,14 +86,59 @@ def test_removing_a_version_removes_its_objects_and_changes_only_the_routes(helm
 
 
 def test_a_new_image_for_one_version_rolls_only_that_deployment(helm: Helm) -> None:
+    """Its objects' `app.kubernetes.io/version` follows the image; only its pods roll."""
     before = helm.template()
     after = helm.template(values=iris_versions(v2={"image": image("iris", "0.2.1")}))
     assert diff(before, after) == {
         "added": set(),
         "removed": set(),
-        "changed": {("Deployment", "iris-v2")},
+        "changed": version_objects("iris-v2"),
     }
     assert_selectors_kept(before, after)
+    old, new = objects(before), objects(after)
+    for key in version_objects("iris-v2") - {("Deployment", "iris-v2")}:
+        assert old[key]["spec"] == new[key]["spec"], key
+    assert (
+        new[("Deployment", "iris-v2")]["spec"]["template"]["metadata"]["labels"][
+            "app.kubernetes.io/version"
+        ]
+        == "0.2.1"
+    )
+
+
+def bumped_charts(helm: Helm, workdir: Path, version: str) -> Helm:
+    """The same charts released as `version` (chart and app version), dependencies rebuilt."""
+    bumped = Helm(helm.binary, workdir / "charts")
+    shutil.copytree(
+        helm.charts, bumped.charts, ignore=shutil.ignore_patterns("charts", "Chart.lock")
+    )
+    for name in CHARTS:  # the library first: each chart after its dependencies
+        path = bumped.chart(name) / "Chart.yaml"
+        meta = yaml.safe_load(path.read_text())
+        meta["version"] = version
+        if "appVersion" in meta:
+            meta["appVersion"] = version
+        for dependency in meta.get("dependencies", []):
+            dependency["version"] = version
+        path.write_text(yaml.safe_dump(meta))
+        bumped.update_dependencies(name)
+    return bumped
+
+
+def test_a_chart_version_bump_with_the_same_values_rolls_no_pod(helm: Helm, tmp_path: Path) -> None:
+    """Chart metadata stays out of pod templates: upgrading the chart alone restarts
+    nothing, where every model would cold-load at once if a label changed."""
+    before = objects(helm.template())
+    after = objects(bumped_charts(helm, tmp_path, "0.2.0").template())
+    assert before.keys() == after.keys()
+    deployments = [key for key in before if key[0] == "Deployment"]
+    assert len(deployments) >= 5
+    for key in deployments:
+        assert before[key]["spec"] == after[key]["spec"], key
+    assert (
+        after[("Deployment", "iris-v1")]["metadata"]["labels"]["helm.sh/chart"]
+        == "modelfleet-0.2.0"
+    )
 
 
 def test_promoting_then_rolling_back_restores_revision_n_exactly(helm: Helm) -> None:

@@ -1,4 +1,4 @@
-"""Killing a real iris service under load: failover, clear errors, self-recovery."""
+"""Killing a real iris service under load: failover, a clear 503, self-recovery."""
 
 from __future__ import annotations
 
@@ -70,9 +70,13 @@ def test_with_no_version_left_errors_are_clear_json_and_recovery_is_automatic(
         stop_server(fleet[version], signal.SIGKILL)
     for _ in range(3):
         down = httpx.post(url, json=FLOWER)
-        assert down.status_code == 502
-        assert down.json()["error"].startswith("model 'iris' version ")
+        assert down.status_code == 503 and set(down.json()["reasons"]) == {"v1", "v2"}
+        assert down.json()["error"].startswith("no version of model 'iris' can answer now: ")
         assert "Traceback" not in down.text
     fleet["v1"] = start_iris("v1", fleet["v1"].port, registry_root, tmp_path)
+    probe = httpx.post(url, json=FLOWER)
+    if probe.status_code == 503:  # both still ejected: Retry-After says when v1 is tried again
+        assert set(probe.json()["reasons"]) == {"v1", "v2"}
+        time.sleep(int(probe.headers["retry-after"]))
     back = send_many(Load(url, 20, FLOWER, concurrency=2))  # v2 is still dead: v1 must serve
     assert back.failures == [] and back.versions() == {"v1": 20}

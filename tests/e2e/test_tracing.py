@@ -29,6 +29,7 @@ from tests.processes import (
     wait_ready,
     wait_until,
 )
+from tests.scrape import samples, value
 from tests.services.styles.pictures import photo, upload
 
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -119,7 +120,7 @@ def test_one_request_is_one_trace_across_gateway_and_service(
         wanted = {
             ("modelfleet-gateway", "server"), ("modelfleet-gateway", "POST"),
             ("modelfleet-iris", "server"), ("modelfleet-iris", "queue_wait"),
-            ("modelfleet-iris", "inference"), ("modelfleet-iris", "encode"),
+            ("modelfleet-iris", "inference"),
         }  # fmt: skip
 
         def seen() -> set[tuple[str, str]]:
@@ -184,3 +185,48 @@ def test_an_unreachable_collector_does_not_slow_requests(serve_model: ServeModel
             durations.append(time.perf_counter() - started)
     # A blocking exporter would hold requests for its connect/retry timeouts (seconds).
     assert max(durations) < 1.0, durations
+
+
+def test_a_sampled_out_request_keeps_its_ids_and_is_counted_but_exports_nothing(
+    serve_model: ServeModel, receiver: Receiver
+) -> None:
+    """`parentbased_always_off`: a request without a sampled parent records no span, one
+    whose caller sampled it is traced as usual (the standard variables decide)."""
+    otel = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_port}",
+        "OTEL_TRACES_SAMPLER": "parentbased_always_off",
+        **FAST_EXPORT,
+    }
+    service = serve_model("iris", "v1", env=otel)
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        quiet = client.post("/v1/models/iris/predict", json=GOOD, headers={"X-Request-Id": "q-1"})
+        fresh = client.post("/v1/models/iris/predict", json=GOOD)
+        parent = "0af7651916cd43dd8448eb211c80319c"
+        traced = client.post(
+            "/v1/models/iris/predict", json=GOOD,
+            headers={"traceparent": f"00-{parent}-b7ad6b7169203331-01"},
+        )  # fmt: skip
+    assert [r.status_code for r in (quiet, fresh, traced)] == [200, 200, 200]
+    assert quiet.headers["x-request-id"] == "q-1"
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert traced.headers["x-trace-id"] == parent
+    sampled_out = {quiet.headers["x-trace-id"], fresh.headers["x-trace-id"]}
+    assert len(sampled_out) == 2 and parent not in sampled_out
+
+    wanted = {"server", "queue_wait", "inference"}
+
+    def traced_spans() -> set[str]:
+        return {
+            "server" if name.startswith("POST /") else name
+            for _, name, tid in receiver.spans
+            if tid == parent
+        }
+
+    wait_until(lambda: wanted <= traced_spans(), 15, f"the spans of the sampled trace {parent}")
+    # One exporter sends spans in the order they ended: the sampled-out ones would be here.
+    assert not [span for span in receiver.spans if span[2] in sampled_out]
+    metrics = samples(service.url)
+    assert value(metrics, "modelfleet_requests_total", handler="predict", code="200") == 3
+    assert value(metrics, "modelfleet_queue_wait_seconds_count") == 3
+    logged = [line for line in service.output().splitlines() if '"q-1"' in line]
+    assert any(quiet.headers["x-trace-id"] in line and '"status": 200' in line for line in logged)

@@ -6,19 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import yaml
 
-from tests.processes import Server, free_port, launch, stop_server, wait_ready
+from tests.processes import launch, stop_server, wait_ready
 
-from .harness import (
-    VERSIONS,
-    Gateway,
-    GatewayFactory,
-    Routes,
-    Upstream,
-    gateway_argv,
-    upstream_argv,
-)
+from .harness import VERSIONS, Upstream, upstream_argv
 
 
 @pytest.fixture(scope="session")
@@ -55,30 +46,3 @@ def _healthy_upstreams(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     for upstream in upstreams:
         upstream.control()
-
-
-@pytest.fixture(scope="module")
-def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
-    """Start gateways for a module: `start_gateway(routes, env={...}, headers={...})`."""
-    started: list[Server] = []
-
-    def start(routes: Routes, env: dict[str, str] | None = None,
-              headers: dict[str, str] | None = None) -> Gateway:  # fmt: skip
-        folder = tmp_path_factory.mktemp("gateway")
-        routes_file = folder / "routes" / "routes.yaml"
-        routes_file.parent.mkdir()
-        routes_file.write_text(yaml.safe_dump(routes))
-        port = free_port()
-        settings = {
-            "MODELFLEET_ROUTES_FILE": str(routes_file),
-            "MODELFLEET_SERVER__HOST": "127.0.0.1",
-            "MODELFLEET_SERVER__PORT": str(port),
-            **(env or {}),
-        }
-        server = launch("gateway", gateway_argv, folder, settings, port=port)
-        started.append(server)
-        return Gateway(wait_ready(server, timeout=30), routes_file, headers or {})
-
-    yield start
-    for server in started:
-        stop_server(server)

@@ -95,7 +95,45 @@ def test_probes_and_docs_answer(gateway: Gateway, path: str, status: int) -> Non
 
 def test_the_openapi_document_lists_the_routed_paths(gateway: Gateway) -> None:
     paths = httpx.get(f"{gateway.url}/openapi.json").json()["paths"]
-    assert {"/models", "/models/{name}/{rest}", "/v2/models/{name}/{rest}"} <= set(paths)
+    oip = {f"/v2/models/{{name}}{pin}{leaf}"
+           for pin in ("", "/versions/{version}") for leaf in ("", "/ready", "/infer")}  # fmt: skip
+    assert {"/models", "/models/{name}", "/models/{name}/{rest}", *oip} <= set(paths)
+
+
+def test_a_routed_action_documents_every_kind_of_answer_it_passes_on(gateway: Gateway) -> None:
+    action = httpx.get(f"{gateway.url}/openapi.json").json()["paths"]["/models/{name}/{rest}"]
+    # JSON, a picture (Accept), NDJSON lines (a streaming action, POST only)
+    assert list(action["get"]["responses"]["200"]["content"]) == ["application/json", "image/*"]
+    assert list(action["post"]["responses"]["200"]["content"]) == [
+        "application/json", "image/*", "application/x-ndjson",
+    ]  # fmt: skip
+    assert {"406", "422", "500"} <= set(action["get"]["responses"])
+    assert {"406", "409", "413", "415", "422", "500"} <= set(action["post"]["responses"])
+
+
+def _path_enum(gateway: Gateway, name: str) -> list[str]:
+    operation = httpx.get(f"{gateway.url}/openapi.json").json()["paths"][
+        "/v2/models/{name}/versions/{version}/infer"
+    ]["post"]
+    return next(p["schema"]["enum"] for p in operation["parameters"] if p["name"] == name)
+
+
+def test_the_openapi_document_names_the_models_and_versions_of_the_routes_in_force(
+    gateway: Gateway, upstreams: dict[str, Upstream]
+) -> None:
+    assert (_path_enum(gateway, "name"), _path_enum(gateway, "version")) == (["iris"], ["v1", "v2"])
+    table = model_routes(upstreams, {"v1": 100})
+    table["models"]["tulip"] = table["models"]["iris"]
+    gateway.apply_routes(table)
+    try:
+        assert _path_enum(gateway, "name") == ["iris", "tulip"]
+        assert _path_enum(gateway, "version") == ["v1"]
+    finally:
+        gateway.apply_routes(model_routes(upstreams, {"v1": 90, "v2": 10}))
+
+
+def test_the_gateway_advertises_the_extensions_it_passes_through(gateway: Gateway) -> None:
+    assert httpx.get(f"{gateway.url}/v2").json()["extensions"] == ["binary_tensor_data"]
 
 
 def test_an_unserved_path_is_a_json_404(gateway: Gateway) -> None:

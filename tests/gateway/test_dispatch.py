@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.processes import free_port, launch, stop_server, wait_ready
+from tests.processes import free_port
 from tests.traffic import Load, send_many
 
-from .harness import Gateway, GatewayFactory, Upstream, model_routes, upstream_argv
+from .harness import Gateway, GatewayFactory, Upstream, model_routes
 
 PREDICT = "/models/iris/predict"
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -122,40 +122,6 @@ def test_a_dead_version_is_failed_over_without_client_errors_and_ejected(
     ]  # fmt: skip
     metrics = http.get(f"{routes.url}/metrics").text
     assert 'modelfleet_gateway_retries_total{model="iris",variant="canary",version="v2"}' in metrics
-
-
-def test_with_no_other_version_errors_are_clear_json_and_recovery_is_automatic(
-    http: httpx.Client,
-    routes: Gateway,
-    upstreams: dict[str, Upstream],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    port = free_port()
-    table = model_routes(upstreams, {"v1": 100})
-    table["models"]["iris"]["versions"]["v1"]["url"] = f"http://127.0.0.1:{port}"
-    routes.apply_routes(table)
-    for _ in range(5):  # enough failures to eject the only version
-        down = http.post(routes.url + PREDICT, json=FLOWER)
-        assert down.status_code == 502
-        assert down.json() == {"error": "model 'iris' version 'v1' is unreachable"}
-    logs = tmp_path_factory.mktemp("revived")
-    revived = wait_ready(launch("revived", upstream_argv, logs, {"UPSTREAM_VERSION": "v1"}, port))
-    try:
-        response = http.post(routes.url + PREDICT, json=FLOWER)
-        assert response.status_code == 200 and response.headers["x-model-version"] == "v1"
-    finally:
-        stop_server(revived)
-
-
-def test_a_503_from_the_only_version_is_retried_then_passed_on(
-    http: httpx.Client, routes: Gateway, upstreams: dict[str, Upstream]
-) -> None:
-    routes.apply_routes(model_routes(upstreams, {"v1": 100}, retries=2))
-    upstreams["v1"].control(status=503)
-    before = upstreams["v1"].stats().get("POST /v1/models/iris/predict", 0)
-    response = http.post(routes.url + PREDICT, json=FLOWER)
-    assert response.status_code == 503 and response.json() == {"error": "v1 told to fail"}
-    assert upstreams["v1"].stats()["POST /v1/models/iris/predict"] - before == 3
 
 
 def test_training_is_not_retried(

@@ -26,6 +26,17 @@ def test_consecutive_failures_eject_until_a_probe_readmits_after_the_cooldown() 
     assert not ejector.ejected("u") and ejector.due() == []
 
 
+def test_remaining_counts_the_cooldown_down_to_zero_while_the_probe_is_awaited() -> None:
+    clock = Clock()
+    ejector = Ejector(1, 10.0, clock)
+    assert ejector.remaining("u") == 0.0
+    ejector.failure("u")
+    clock.now = 4.0
+    assert ejector.remaining("u") == 6.0
+    clock.now = 12.0
+    assert ejector.remaining("u") == 0.0 and ejector.ejected("u")
+
+
 def test_a_success_resets_the_failure_count() -> None:
     ejector = Ejector(3, 10.0, Clock())
     ejector.failure("u")
@@ -35,8 +46,8 @@ def test_a_success_resets_the_failure_count() -> None:
 
 
 def test_a_success_readmits_at_once() -> None:
-    """With every version ejected the gateway still tries one (fail open): its answer
-    is proof enough."""
+    """A request pinned to an ejected version still reaches it: its answer is proof
+    enough."""
     ejector = Ejector(1, 10.0, Clock())
     ejector.failure("u")
     ejector.success("u")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -80,3 +81,23 @@ def test_promtool_accepts_the_exposition(scraped: str) -> None:
         [promtool, "check", "metrics"], input=scraped, capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def inflight(gateway_url: str) -> float:
+    families = text_string_to_metric_families(httpx.get(f"{gateway_url}/metrics").text)
+    family = next(f for f in families if f.name == "modelfleet_gateway_inflight_requests")
+    return family.samples[0].value
+
+
+def test_requests_in_flight_are_exported_for_the_gateway_hpa(
+    start_gateway: GatewayFactory, upstreams: dict[str, Upstream]
+) -> None:
+    """The gauge the gateway chart's HPA scales on counts a routed request while it waits."""
+    gateway = start_gateway(model_routes(upstreams, {"v1": 100}))
+    assert inflight(gateway.url) == 0
+    upstreams["v1"].control(delay=3)
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(httpx.post, f"{gateway.url}/models/iris/predict", json={}, timeout=30)
+        wait_until(lambda: inflight(gateway.url) == 1, 10, "one request in flight")
+        assert answer.result().status_code == 200
+    assert inflight(gateway.url) == 0

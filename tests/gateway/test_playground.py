@@ -1,30 +1,16 @@
-"""The playground page in a real headless Chromium, against a real gateway."""
+"""The playground page in a real headless Chromium, against a real gateway and the
+steerable stand-in upstreams: what only a stand-in can do (slow, failing, plain-text
+answers). The flows with the real models are in tests/e2e/playground/."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from tests.tools import require_tool
+from playwright.sync_api import Browser, Page, expect
 
 from .harness import Gateway, GatewayFactory, Upstream, model_routes
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +23,14 @@ def page(browser: Browser, gateway: Gateway) -> Iterator[Page]:
     context = browser.new_context()
     opened = context.new_page()
     opened.goto(gateway.url + "/")
-    # The model's example arrives last: typing or sending before it would race it.
-    expect(opened.locator("#body")).not_to_have_value("")
+    # The form is built from the model's metadata, which arrives after the model list.
+    expect(opened.locator("#iris-predict-0-petal_width")).to_have_value("0.2")
     yield opened
     context.close()
+
+
+def send(page: Page) -> None:
+    page.get_by_role("button", name="Send").click()
 
 
 def test_the_page_lists_the_models_and_their_versions(page: Page) -> None:
@@ -52,33 +42,60 @@ def test_the_page_lists_the_models_and_their_versions(page: Page) -> None:
     expect(page.locator("#model")).to_have_value("iris")
 
 
-def test_the_body_starts_from_the_models_example(page: Page) -> None:
-    assert json.loads(page.locator("#body").input_value())["petal_width"] == 0.2
-
-
 def test_a_pinned_request_shows_the_answer_and_the_answering_version(page: Page) -> None:
-    expect(page.locator("#version option")).to_have_count(3)
-    page.select_option("#version", "v2")
-    page.click("#send")
-    expect(page.locator("#answered-by")).to_have_text("v2")
-    expect(page.locator("#status")).to_contain_text("200")
-    expect(page.locator("#output")).to_contain_text('"species": "setosa"')
-    expect(page.locator("#request-id")).not_to_have_text("\u2013")
+    page.select_option("#iris-predict-version", "v2")
+    send(page)
+    expect(page.locator(".answer [data-fact='answered by']")).to_have_text("v2")
+    expect(page.locator(".answer [data-fact=status]")).to_contain_text("200")
+    expect(page.locator(".rendered [data-name=species]")).to_contain_text("setosa")
+    expect(page.locator(".answer [data-fact='request id']")).not_to_have_text("\u2013")
 
 
-def test_invalid_json_is_reported_without_sending(page: Page) -> None:
-    page.fill("#body", "{not json")
-    page.click("#send")
-    expect(page.locator("#output")).to_contain_text("The body is not valid JSON")
-    expect(page.locator("#status")).to_have_text("\u2013")
+def test_a_slow_answer_shows_progress_until_it_arrives(
+    page: Page, upstreams: dict[str, Upstream]
+) -> None:
+    for upstream in upstreams.values():
+        upstream.control(delay=1.5)
+    send(page)
+    progress = page.locator(".progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text("waiting")
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+    expect(page.locator(".answer [data-fact=status]")).to_contain_text("200")
+    expect(progress).to_be_hidden()
 
 
-def test_an_error_answer_is_shown_with_its_status(
+def test_a_slow_request_can_be_cancelled(page: Page, upstreams: dict[str, Upstream]) -> None:
+    for upstream in upstreams.values():
+        upstream.control(delay=4)
+    send(page)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".rendered")).to_contain_text("Cancelled")
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def test_an_error_answer_is_shown_with_its_status_and_message(
     page: Page, upstreams: dict[str, Upstream]
 ) -> None:
     for upstream in upstreams.values():
         upstream.control(status=500)
-    page.click("#send")
-    expect(page.locator("#status")).to_contain_text("500")
-    expect(page.locator("#output")).to_contain_text("told to fail")
-    expect(page.locator("#output")).to_have_class("error")
+    send(page)
+    expect(page.locator(".answer [data-fact=status]")).to_contain_text("500")
+    expect(page.locator(".rendered .error")).to_contain_text("told to fail")
+    expect(page.locator(".answer")).to_have_class("answer failed")
+
+
+def test_a_plain_text_error_is_shown_as_text(page: Page, upstreams: dict[str, Upstream]) -> None:
+    for upstream in upstreams.values():
+        upstream.control(status=503, plain_errors=True)
+    send(page)
+    expect(page.locator(".answer [data-fact=status]")).to_contain_text("503")
+    expect(page.locator(".rendered .error")).to_be_visible()
+
+
+def test_pages_may_load_from_the_gateway_only(gateway: Gateway) -> None:
+    for path in ("/", "/docs", "/redoc"):
+        answer = httpx.get(gateway.url + path, timeout=10)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["content-security-policy"].startswith("default-src 'self';"), path
+    assert "content-security-policy" not in httpx.get(gateway.url + "/models", timeout=10).headers

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
+from tests.configmaps import write_volume
 from tests.processes import wait_until
 from tests.traffic import Load, send_many, split
 
-from .harness import Gateway, GatewayFactory, Routes, Upstream, model_routes
+from .harness import Gateway, GatewayFactory, Upstream, model_routes
 
 PREDICT = "/models/iris/predict"
 
@@ -65,15 +64,6 @@ def test_an_empty_or_truncated_file_keeps_the_last_good_table(gateway: Gateway) 
     assert gateway.models()["routes"]["sha256"] == good
 
 
-def configmap_update(folder: Path, routes: Routes, stamp: str) -> None:
-    """What the kubelet does: a new timestamped dir, then `..data` renamed over the old link."""
-    data = folder / f"..{stamp}"
-    data.mkdir()
-    (data / "routes.yaml").write_text(yaml.safe_dump(routes))
-    (folder / "..data_tmp").symlink_to(data.name)
-    os.replace(folder / "..data_tmp", folder / "..data")
-
-
 def test_a_configmap_style_symlink_swap_is_picked_up(
     start_gateway: GatewayFactory, upstreams: dict[str, Upstream]
 ) -> None:
@@ -81,9 +71,10 @@ def test_a_configmap_style_symlink_swap_is_picked_up(
     gateway = start_gateway(first)
     folder = gateway.routes_file.parent
     gateway.routes_file.unlink()
-    configmap_update(folder, first, "2026_01_01_00_00_00.1")
-    gateway.routes_file.symlink_to("..data/routes.yaml")
-    configmap_update(folder, model_routes(upstreams, {"v1": 0, "v2": 100}), "2026_01_01_00_01_00.2")
+    write_volume(folder, {"routes.yaml": yaml.safe_dump(first)})
+    write_volume(
+        folder, {"routes.yaml": yaml.safe_dump(model_routes(upstreams, {"v1": 0, "v2": 100}))}
+    )
     wait_until(
         lambda: httpx.post(gateway.url + PREDICT, json={}).headers["x-model-version"] == "v2",
         10, "the swapped ConfigMap to take effect",

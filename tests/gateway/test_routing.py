@@ -108,6 +108,11 @@ def test_pool_prefers_versions_not_ejected_and_not_yet_tried() -> None:
     assert pool(weights, ejected={"v2"}, tried={"v1"}) == {"v3": 10.0}
 
 
-def test_pool_fails_open_to_an_ejected_version_rather_than_to_nothing() -> None:
-    assert pool({"v1": 90, "v2": 10}, ejected={"v2"}, tried={"v1"}) == {"v2": 10}
-    assert pool({"v1": 100}, ejected={"v1"}, tried={"v1"}) == {"v1": 100}
+def test_pool_retries_a_tried_version_before_an_ejected_one() -> None:
+    assert pool({"v1": 90, "v2": 10}, ejected={"v2"}, tried={"v1"}) == {"v1": 90}
+    assert pool({"v1": 100}, tried={"v1"}) == {"v1": 100}
+
+
+def test_pool_is_empty_when_every_version_is_ejected_or_held() -> None:
+    assert pool({"v1": 100}, ejected={"v1"}, tried={"v1"}) == {}
+    assert pool({"v1": 90, "v2": 10}, ejected={"v1"}, held={"v2"}) == {}

@@ -61,3 +61,10 @@ def test_out_of_range_values_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         GatewaySettings()
+
+
+def test_a_metrics_port_equal_to_the_main_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELFLEET_SERVER__PORT", "8000")
+    monkeypatch.setenv("MODELFLEET_SERVER__METRICS_PORT", "8000")
+    with pytest.raises(ValidationError, match="metrics_port"):
+        GatewaySettings()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
+import numpy as np
 import pytest
+from tritonclient.utils import serialize_byte_tensor
 
+from gateway.binary import document
+from gateway.proxy import Answer
 from gateway.shadow import answers_agree
 from tests.processes import wait_until
 from tests.traffic import Load, send_many
@@ -43,6 +48,30 @@ def test_oip_outputs_are_compared_tensor_by_tensor() -> None:
 
     assert answers_agree(oip([0.5, 0.25], "v1"), oip([0.5, 0.25], "v2"))
     assert not answers_agree(oip([0.5, 0.25], "v1"), oip([0.25, 0.5], "v2"))
+
+
+def _binary_answer(species: list[str], probabilities: list[list[float]]) -> Answer:
+    """An iris OIP answer with both outputs in binary, laid out by tritonclient's serializer."""
+    labels = serialize_byte_tensor(np.array([s.encode() for s in species], dtype=object)).item()
+    scores = np.array(probabilities, "<f8").tobytes()
+    outputs = [
+        {"name": "species", "datatype": "BYTES", "shape": [len(species)],
+         "parameters": {"binary_data_size": len(labels)}},
+        {"name": "probabilities", "datatype": "FP64", "shape": [len(species), 3],
+         "parameters": {"binary_data_size": len(scores)}},
+    ]  # fmt: skip
+    header = json.dumps({"model_name": "iris", "model_version": "v1", "outputs": outputs}).encode()
+    headers = ((b"Inference-Header-Content-Length", str(len(header)).encode()),)
+    return Answer(200, headers, header + labels + scores)
+
+
+def test_binary_oip_answers_are_read_then_compared() -> None:
+    primary = _binary_answer(["setosa", "virginica"], [[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    assert document(primary)["outputs"][0]["data"] == ["setosa", "virginica"]
+    close = _binary_answer(["setosa", "virginica"], [[0.90001, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    other = _binary_answer(["setosa", "versicolor"], [[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    assert answers_agree(document(primary), document(close))
+    assert not answers_agree(document(primary), document(other))
 
 
 @pytest.fixture(scope="module")

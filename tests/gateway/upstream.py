@@ -34,6 +34,7 @@ class Control(BaseModel):
     label: str = "setosa"
     ready: bool = True
     plain_errors: bool = False  # answer errors as text/plain, like a crashed proxy
+    retry_after: int | None = None  # a Retry-After header on errors
 
 
 def _echo(request: Request, body: bytes, version: str) -> dict[str, Any]:
@@ -54,14 +55,35 @@ async def _answer(request: Request, ctl: Control, version: str) -> Response:
     if ctl.delay:
         await asyncio.sleep(ctl.delay)
     if ctl.status >= 400:
+        headers = {"Retry-After": str(ctl.retry_after)} if ctl.retry_after is not None else None
         if ctl.plain_errors:
-            return PlainTextResponse("Traceback (most recent call last): boom", ctl.status)
-        return JSONResponse({"error": f"{version} told to fail"}, status_code=ctl.status)
+            return PlainTextResponse("Traceback (most recent call last): boom", ctl.status, headers)
+        return JSONResponse({"error": f"{version} told to fail"}, ctl.status, headers)
     answer = _echo(request, body, version)
     # Scores differ per version, so agreement must come from the label alone.
     score = int(version[1:]) / 10
     answer["predictions"] = [{"species": ctl.label, "probabilities": {"setosa": score}}]
     return JSONResponse(answer, status_code=ctl.status)
+
+
+def _metadata(name: str, version: str) -> dict[str, Any]:
+    """A typed service's metadata, trimmed to what the playground reads (one JSON predict)."""
+    example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+    schema = {
+        "type": "object",
+        "properties": {
+            f: {"type": "number", "exclusiveMinimum": 0, "maximum": 10} for f in example
+        },
+        "required": list(example),
+        "examples": [example],
+    }
+    predict = {
+        "name": "predict", "path": f"/v1/models/{name}/predict", "summary": "Predict",
+        "request": "json", "media_types": [], "bulk": True, "query": False, "stream": False,
+        "input_schema": schema, "output_schema": {"type": "object", "properties": {}},
+    }  # fmt: skip
+    return {"name": name, "version": version, "path": f"/v1/models/{name}", "operations": [predict],
+            "limits": {"max_body_bytes": 1 << 20, "max_instances": 8}}  # fmt: skip
 
 
 async def _lines(
@@ -122,9 +144,7 @@ def create_upstream() -> FastAPI:
 
     @app.get("/v1/models/{name}")
     async def metadata(name: str) -> dict[str, Any]:
-        example = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
-        return {"name": name, "version": version, "path": f"/v1/models/{name}",
-                "input_schema": {"type": "object", "examples": [example]}}  # fmt: skip
+        return _metadata(name, version)
 
     _add_stream_routes(app, version, seen, state)
 

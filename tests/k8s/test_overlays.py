@@ -22,6 +22,9 @@ MODELS = set(SHIPPED)
 VERSIONS = {f"{model}-{version}" for model, spec in SHIPPED.items() for version in spec["versions"]}
 
 OVERLAYS = ("dev", "prod")
+SHIPPED_GATEWAY_BODY_LIMIT = yaml.safe_load((ROOT / "charts/modelfleet/values.yaml").read_text())[
+    "gateway"
+]["settings"]["maxBodyBytes"]
 
 
 def build(kustomize: Kustomize, k8s_copy: Path, overlay: str) -> list[Manifest]:
@@ -67,12 +70,28 @@ def test_prod_scales_on_inflight_requests_and_prioritises_serving(
     for deployment in by_kind(manifests, "Deployment").values():
         assert deployment["spec"]["template"]["spec"]["priorityClassName"] == "modelfleet-serving"
     assert "modelfleet-serving" in by_kind(manifests, "PriorityClass")
-    hpa = by_kind(manifests, "HorizontalPodAutoscaler")["iris-v2"]["spec"]
-    assert "Pods" in {metric["type"] for metric in hpa["metrics"]}
+    for name in ("iris-v2", "modelfleet-gateway"):
+        hpa = by_kind(manifests, "HorizontalPodAutoscaler")[name]["spec"]
+        assert "Pods" in {metric["type"] for metric in hpa["metrics"]}, name
     assert MODELS | {"modelfleet-gateway"} == by_kind(manifests, "ServiceMonitor").keys()
     gateway = by_kind(manifests, "Deployment")["modelfleet-gateway"]["spec"]["template"]["spec"]
     secret = next(v for v in gateway["volumes"] if v["name"] == "api-keys")["secret"]
     assert secret["secretName"] == "modelfleet-api-keys"
+
+
+def test_prod_needs_no_patch_and_sizes_the_edge_to_the_gateway(
+    kustomize: Kustomize, k8s_copy: Path
+) -> None:
+    """Everything a value can say is a value; the edge takes the gateway's body limit,
+    and kube-prometheus-stack's `release` label reaches every monitoring object."""
+    kustomization = yaml.safe_load((ROOT / "k8s/overlays/prod/kustomization.yaml").read_text())
+    assert "patches" not in kustomization
+    manifests = build(kustomize, k8s_copy, "prod")
+    (ingress,) = by_kind(manifests, "Ingress").values()
+    body_size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert body_size == str(SHIPPED_GATEWAY_BODY_LIMIT)
+    monitoring = [m for m in manifests if m["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert monitoring and all(m["metadata"]["labels"].get("release") for m in monitoring)
 
 
 def test_the_keda_component_replaces_one_hpa_with_a_scaledobject(
@@ -88,6 +107,9 @@ def test_the_keda_component_replaces_one_hpa_with_a_scaledobject(
     scaled = by_kind(manifests, "ScaledObject")["iris-v1"]
     assert scaled["metadata"]["namespace"] == "modelfleet"
     assert scaled["spec"]["scaleTargetRef"]["name"] in by_kind(manifests, "Deployment")
-    assert "modelfleet_inflight_requests" in scaled["spec"]["triggers"][0]["metadata"]["query"]
+    query = scaled["spec"]["triggers"][0]["metadata"]["query"]
+    assert "modelfleet_inflight_requests{" in query
+    # Another fleet's (or namespace's) iris v1 never joins the sum.
+    assert 'namespace="modelfleet"' in query and 'fleet="modelfleet"' in query
     hpas = set(by_kind(manifests, "HorizontalPodAutoscaler"))
     assert hpas == VERSIONS - {"iris-v1"} | {"modelfleet-gateway"}

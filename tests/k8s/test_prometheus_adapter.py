@@ -1,4 +1,4 @@
-"""prometheus-adapter serves exactly the custom metric the charts' HPAs ask for."""
+"""prometheus-adapter serves exactly the custom metrics the charts' HPAs ask for."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.charts.helm import ROOT, RenderScenario, by_kind
+from tests.charts.helm import ROOT, Helm, by_kind
 from tests.tools import require_tool
 
 VALUES = yaml.safe_load((ROOT / "k8s" / "prometheus-adapter" / "values.yaml").read_text())
-RULE = VALUES["rules"]["custom"][0]
+RULES = VALUES["rules"]["custom"]
+# Custom-metric HPAs for every model version and the gateway.
+INFLIGHT = {"enabled": True, "averageValue": 4}
+CUSTOM = {
+    "modelDefaults": {"autoscaling": {"inflightRequests": INFLIGHT}},
+    "gateway": {"autoscaling": {"inflightRequests": INFLIGHT}},
+}
 
 
-def hpa_metric_names(render_scenario: RenderScenario) -> set[str]:
-    hpas = by_kind(render_scenario("custom-metric-hpa"), "HorizontalPodAutoscaler").values()
+def hpa_metric_names(helm: Helm) -> set[str]:
+    hpas = by_kind(helm.template(values=CUSTOM), "HorizontalPodAutoscaler").values()
     return {
         m["pods"]["metric"]["name"]
         for h in hpas
@@ -25,20 +32,24 @@ def hpa_metric_names(render_scenario: RenderScenario) -> set[str]:
     }
 
 
-def test_the_adapter_exposes_the_metric_the_hpas_use(render_scenario: RenderScenario) -> None:
-    exposed = RULE["name"]["as"]
-    assert hpa_metric_names(render_scenario) == {exposed}
-    assert re.fullmatch(RULE["name"]["matches"], exposed)
-    assert RULE["seriesQuery"].startswith(f"{exposed}{{")
-    assert set(RULE["resources"]["overrides"]) == {"namespace", "pod"}
+def test_the_adapter_exposes_every_metric_the_hpas_use(helm: Helm) -> None:
+    names = hpa_metric_names(helm)
+    assert names == {"modelfleet_inflight_requests", "modelfleet_gateway_inflight_requests"}
+    assert {rule["name"]["as"] for rule in RULES} == names
+    for rule in RULES:
+        exposed = rule["name"]["as"]
+        assert re.fullmatch(rule["name"]["matches"], exposed)
+        assert rule["seriesQuery"].startswith(f"{exposed}{{")
+        assert set(rule["resources"]["overrides"]) == {"namespace", "pod"}
 
 
-def test_the_adapter_query_is_valid_promql(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rule", RULES, ids=[r["name"]["as"] for r in RULES])
+def test_the_adapter_query_is_valid_promql(tmp_path: Path, rule: dict) -> None:
     """The metrics query, expanded as the adapter does for one pod, passes promtool."""
     promtool = require_tool("promtool")
     query = (
-        RULE["metricsQuery"]
-        .replace("<<.Series>>", RULE["name"]["as"])
+        rule["metricsQuery"]
+        .replace("<<.Series>>", rule["name"]["as"])
         .replace("<<.LabelMatchers>>", 'namespace="modelfleet",pod="iris-v1-abc"')
         .replace("<<.GroupBy>>", "pod")
     )

@@ -11,7 +11,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_DIR = ROOT / "charts" / "gateway" / "files" / "dashboards"
 # What Grafana puts in place of the variables when every value is selected.
-VARIABLES = {"namespace": ".*", "model": ".*", "version": ".*"}
+VARIABLES = {"namespace": ".*", "fleet": ".*", "model": ".*", "version": ".*"}
 
 
 @dataclass(frozen=True)

@@ -96,15 +96,15 @@ def test_every_datasource_is_the_datasource_variable(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(BOARDS))
 def test_required_variables_are_present(name: str) -> None:
     variables = {var["name"]: var for var in BOARDS[name]["templating"]["list"]}
-    assert set(variables) == {"datasource", "namespace", "model", "version"}
+    assert set(variables) == {"datasource", "namespace", "fleet", "model", "version"}
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
-    for label in ("namespace", "model", "version"):
+    for label in ("namespace", "fleet", "model", "version"):
         assert variables[label]["type"] == "query"
         assert variables[label]["query"].startswith("label_values(")
         assert variables[label]["query"].endswith(f", {label})")
-    # "All" must be a regex that also matches series without a namespace label.
-    assert variables["namespace"]["allValue"] == ".*"
+    # "All" must be a regex that also matches series without a namespace or fleet label.
+    assert variables["namespace"]["allValue"] == variables["fleet"]["allValue"] == ".*"
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))

@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,7 +218,7 @@ def test_model_and_version_variables_list_the_running_versions(
     variables = {v["name"]: v["query"] for v in dashboards()[name]["templating"]["list"]}
     for label in ("model", "version"):
         series = variables[label].removeprefix("label_values(").rsplit(",", 1)[0]
-        match = series.replace("$namespace", ".*").replace("$model", ".*")
+        match = re.sub(r"\$(namespace|fleet|model)\b", ".*", series)
         answer = httpx.get(
             f"{observed.prometheus}/api/v1/label/{label}/values",
             params={"match[]": match},

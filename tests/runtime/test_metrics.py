@@ -34,10 +34,10 @@ def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
         httpx.get(server.url + "/readyz")
     drive(server.url, good=60, bad=15)
     before = samples(server.url)
-    assert value(before, "modelfleet_requests_total", endpoint="predict", code="200") == 60
-    assert value(before, "modelfleet_requests_total", endpoint="predict", code="422") == 15
-    assert value(before, "modelfleet_request_duration_seconds_count", endpoint="predict") == 75
-    assert value(before, "modelfleet_requests_total", endpoint="healthz") == 0
+    assert value(before, "modelfleet_requests_total", handler="predict", code="200") == 60
+    assert value(before, "modelfleet_requests_total", handler="predict", code="422") == 15
+    assert value(before, "modelfleet_request_duration_seconds_count", handler="predict") == 75
+    assert value(before, "modelfleet_requests_total", handler="healthz") == 0
     # Every instance passed through the batcher once; batches hold one or more.
     assert value(before, "modelfleet_batch_size_sum") == 60
     assert value(before, "modelfleet_queue_wait_seconds_count") == 60
@@ -57,11 +57,41 @@ def test_counts_are_exact_over_two_workers_and_survive_a_killed_worker(
     assert value(samples(server.url), "modelfleet_model_ready") == 1
     drive(server.url, good=40, bad=5)
     after = samples(server.url)
-    assert value(after, "modelfleet_requests_total", endpoint="predict", code="200") == 100
-    assert value(after, "modelfleet_requests_total", endpoint="predict", code="422") == 20
-    assert value(after, "modelfleet_request_duration_seconds_count", endpoint="predict") == 120
+    assert value(after, "modelfleet_requests_total", handler="predict", code="200") == 100
+    assert value(after, "modelfleet_requests_total", handler="predict", code="422") == 20
+    assert value(after, "modelfleet_request_duration_seconds_count", handler="predict") == 120
     assert value(after, "modelfleet_inflight_requests") == 0  # the dead worker's gauge is gone
     assert len([n for (n, _) in after if n == "modelfleet_model_info"]) == 1
+
+
+def test_counts_stay_exact_over_two_workers_under_concurrent_load(
+    serve_model: ServeModel,
+) -> None:
+    """32 keep-alive connections at once, as the benchmark drives them: every request is
+    counted once in the scrape merged over both workers."""
+    server = serve_model("iris", "v1", workers=2)
+    connections, each = 32, 12
+
+    def one_connection(number: int) -> list[int]:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            return [
+                client.post(
+                    "/v1/models/iris/predict", json=BAD if (number + i) % 4 == 0 else GOOD
+                ).status_code
+                for i in range(each)
+            ]
+
+    with ThreadPoolExecutor(connections) as pool:
+        codes = [code for codes in pool.map(one_connection, range(connections)) for code in codes]
+    bad = sum(1 for n in range(connections) for i in range(each) if (n + i) % 4 == 0)
+    assert (codes.count(422), codes.count(200)) == (bad, connections * each - bad)
+    good, total = codes.count(200), len(codes)
+    after = samples(server.url)
+    assert value(after, "modelfleet_requests_total", handler="predict", code="200") == good
+    assert value(after, "modelfleet_requests_total", handler="predict", code="422") == bad
+    assert value(after, "modelfleet_request_duration_seconds_count", handler="predict") == total
+    assert value(after, "modelfleet_batch_size_sum") == good
+    assert value(after, "modelfleet_inflight_requests") == 0
 
 
 def test_metrics_start_from_zero_on_every_start(serve_model: ServeModel) -> None:

@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image as PILImage
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from services.runtime import Image, Mask, Model, Schema
 from services.runtime.app import create_app
-from services.runtime.imaging import MAX_SIDE
+from services.runtime.imaging import MAX_SIDE, data_url, encode
 from services.runtime.tensors import specs_for
 from tests.runtime.test_readiness import settings_for, wait_for
 
 PREDICT = "/v1/models/painter/predict"
 COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255))
+EXAMPLE = data_url(encode(PILImage.new("RGB", (2, 2))))
 
 
 class ThreeClasses(Mask):
@@ -29,10 +30,12 @@ class ThreeClasses(Mask):
 
 
 class Canvas(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"image": EXAMPLE, "level": 2}]})
     image: Image
     level: int = Field(1, ge=0, le=5)
     tags: list[str] = Field(default_factory=list)
     options: dict[str, float] = Field(default_factory=dict)
+    note: str | None = Field(None, description="Left out when there is none")
 
 
 class Painted(Schema):
@@ -208,10 +211,35 @@ def test_the_openapi_documents_the_picture_answers_and_the_form(client: TestClie
     assert list(route["responses"]["200"]["content"]) == [
         "application/json", "image/png", "image/jpeg", "image/webp",
     ]  # fmt: skip
-    assert "406" in route["responses"]
     form = route["requestBody"]["content"]["multipart/form-data"]
     assert form["schema"]["properties"]["image"]["format"] == "binary"
     assert form["encoding"]["options"] == {"contentType": "application/json"}
+
+
+def test_the_form_schema_holds_only_what_a_form_can_send(client: TestClient) -> None:
+    form = client.get("/openapi.json").json()["paths"]["/v1/models/{name}/predict"]["post"][
+        "requestBody"
+    ]["content"]["multipart/form-data"]["schema"]
+    # No null for an optional field (a form leaves its part out), no JSON examples whose
+    # pictures are data URLs where the form takes files; the metadata keeps the examples.
+    note = {"type": "string", "title": "Note", "description": "Left out when there is none"}
+    assert form["properties"]["note"] == note and "examples" not in form
+    (predict,) = client.get("/v1/models/painter").json()["operations"]
+    assert predict["input_schema"]["examples"] == [{"image": EXAMPLE, "level": 2}]
+    assert predict["input_schema"]["properties"]["note"] == note
+
+
+def test_the_form_predict_declares_every_answer_with_its_body(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    answers = spec["paths"]["/v1/models/{name}/predict"]["post"]["responses"]
+    assert set(answers) == {"200", "400", "404", "406", "413", "415", "422", "500", "503"}
+    for status, answer in answers.items():
+        if status != "200":
+            assert list(answer["content"]) == ["application/json"], status
+    assert answers["406"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    assert "Retry-After" in answers["503"]["headers"]
 
 
 def test_an_uploaded_photo_is_turned_upright_by_its_exif_orientation(client: TestClient) -> None:

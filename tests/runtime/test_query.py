@@ -95,6 +95,17 @@ def test_every_parameter_is_documented_with_its_type_bounds_and_description(
     assert operations[0]["query"] is True
 
 
+def test_every_answer_is_declared_with_its_body(client: TestClient) -> None:
+    answers = client.get("/openapi.json").json()["paths"]["/v1/models/{name}/predict"]["get"][
+        "responses"
+    ]
+    # No body, so no 400, 413 or 415; no picture output, so no Accept to refuse (406).
+    assert set(answers) == {"200", "404", "422", "500", "503"}
+    assert {s["$ref"] for s in answers["422"]["content"]["application/json"]["schema"]["anyOf"]} == {
+        "#/components/schemas/ValidationErrorBody", "#/components/schemas/ErrorBody",
+    }  # fmt: skip
+
+
 def test_a_nested_input_cannot_opt_in() -> None:
     class Nested(Schema):
         values: list[float]

@@ -9,6 +9,7 @@ Context: version context plus labels and selector (dicts).
 {{- define "fleetlib.modelDeployment" -}}
 {{- $v := .root.Values -}}
 {{- $m := .model -}}
+{{- $s := .spec -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -16,10 +17,11 @@ metadata:
   namespace: {{ .root.Release.Namespace }}
   labels: {{- toYaml .labels | nindent 4 }}
 spec:
-  {{- if not .spec.autoscaling.enabled }}
-  replicas: {{ .spec.replicas | int }}
+  {{- if not $s.autoscaling.enabled }}
+  replicas: {{ $s.replicas | int }}
   {{- end }}
   revisionHistoryLimit: 5
+  progressDeadlineSeconds: {{ include "fleetlib.progressDeadlineSeconds" $m }}
   selector:
     matchLabels: {{- toYaml .selector | nindent 6 }}
   # Surge first and never go below the wanted count: a rollout drops no capacity.
@@ -28,7 +30,10 @@ spec:
     rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
   template:
     metadata:
-      labels: {{- toYaml .labels | nindent 8 }}
+      labels: {{- include "fleetlib.podLabels" (dict "selector" .selector "component" "model-server" "image" $s.image "podLabels" $s.podLabels) | nindent 8 }}
+      {{- with $s.podAnnotations }}
+      annotations: {{- toYaml . | nindent 8 }}
+      {{- end }}
     spec:
       automountServiceAccountToken: false
       # Service links would inject e.g. MODELFLEET_GATEWAY_PORT into the env,
@@ -39,28 +44,28 @@ spec:
       {{- with $v.imagePullSecrets }}
       imagePullSecrets: {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $m.nodeSelector }}
-      nodeSelector: {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $m.tolerations }}
-      tolerations: {{- toYaml . | nindent 8 }}
-      {{- end }}
-      topologySpreadConstraints: {{- include "fleetlib.topologySpread" (dict "selector" .selector) | trim | nindent 8 }}
+      {{- include "fleetlib.scheduling" (dict "selector" .selector "values" $s) | nindent 6 }}
       containers:
         - name: model
-          image: {{ include "fleetlib.image" .spec.image | quote }}
+          image: {{ include "fleetlib.image" $s.image | quote }}
           imagePullPolicy: {{ $m.imagePullPolicy }}
           ports:
             - {name: http, containerPort: 8080, protocol: TCP}
           env: {{- include "fleetlib.modelEnv" . | trim | nindent 12 }}
+            {{- with $s.extraEnvVars }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
           {{- include "fleetlib.probes" (dict "startupBudgetSeconds" ($m.startupBudgetSeconds | int)) | nindent 10 }}
           {{- include "fleetlib.lifecycle" (dict "preStopSeconds" ($m.preStopSeconds | int)) | nindent 10 }}
-          resources: {{- toYaml .spec.resources | nindent 12 }}
+          resources: {{- toYaml $s.resources | nindent 12 }}
           securityContext: {{- include "fleetlib.containerSecurityContext" $v.securityContext | nindent 12 }}
           volumeMounts:
             - {name: tmp, mountPath: /tmp}
             {{- if eq $v.registry.source "pvc" }}
             - {name: registry, mountPath: {{ $v.registry.pvc.mountPath }}, readOnly: true}
+            {{- end }}
+            {{- with $s.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
             {{- end }}
       volumes:
         - {{- include "fleetlib.tmpVolume" . | nindent 10 }}
@@ -70,10 +75,16 @@ spec:
             claimName: {{ $v.registry.pvc.claimName }}
             readOnly: true
         {{- end }}
+        {{- with $s.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
 {{- end -}}
 
-{{/* The runtime's MODELFLEET_* settings (see services/runtime/settings.py) and OTel. */}}
-{{- define "fleetlib.modelEnv" -}}
+{{/*
+The runtime's MODELFLEET_* settings (see services/runtime/settings.py) and OTel,
+as a dict of name -> value. Context: version context.
+*/}}
+{{- define "fleetlib.modelEnvValues" -}}
 {{- $v := .root.Values -}}
 {{- $m := .model -}}
 {{- $registry := ternary $v.registry.pvc.mountPath $v.registry.imagePath (eq $v.registry.source "pvc") -}}
@@ -99,7 +110,11 @@ spec:
 {{- with $v.tracing.otlpEndpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- end -}}
-{{- include "fleetlib.envList" $env }}
+{{- toYaml $env -}}
+{{- end -}}
+
+{{- define "fleetlib.modelEnv" -}}
+{{- include "fleetlib.envList" (include "fleetlib.modelEnvValues" . | fromYaml) }}
 {{ include "fleetlib.podIdentityEnv" . }}
 {{- end -}}
 

@@ -3,9 +3,14 @@ Every object of every model version, from `.Values.models`. Both the model
 chart and the umbrella chart render exactly this, so the two never differ.
 
 A model entry overrides `modelDefaults` key by key (a key given replaces the
-default whole: no deep merge, so `false` and `0` override as written); a
-version overrides `replicas`, `resources` and `autoscaling` the same way.
+default whole: no deep merge, so `false`, `0`, `{}` and `[]` override as
+written); a version overrides the keys of `fleetlib.versionKeys` the same way.
 */}}
+
+{{/* Keys a version may set for itself; every other key is the model's. */}}
+{{- define "fleetlib.versionKeys" -}}
+{{- toYaml (list "replicas" "resources" "autoscaling" "podLabels" "podAnnotations" "affinity" "nodeSelector" "tolerations" "priorityClassName" "extraEnvVars" "extraVolumes" "extraVolumeMounts") -}}
+{{- end -}}
 
 {{/* The effective values of one model, as YAML. Context: dict root, entry. */}}
 {{- define "fleetlib.modelValues" -}}
@@ -18,7 +23,10 @@ version overrides `replicas`, `resources` and `autoscaling` the same way.
 
 {{/* The effective values of one version, as YAML. Context: dict model, entry. */}}
 {{- define "fleetlib.versionValues" -}}
-{{- $merged := pick .model "replicas" "resources" "autoscaling" | deepCopy -}}
+{{- $merged := dict -}}
+{{- range $key := include "fleetlib.versionKeys" . | fromYamlArray -}}
+{{- if hasKey $.model $key }}{{ $_ := set $merged $key (get $.model $key | deepCopy) }}{{ end -}}
+{{- end -}}
 {{- range $key, $value := .entry -}}
 {{- $_ := set $merged $key $value -}}
 {{- end -}}
@@ -48,18 +56,19 @@ version overrides `replicas`, `resources` and `autoscaling` the same way.
 ---
 {{- $tests := dict "app.kubernetes.io/instance" .root.Release.Name "app.kubernetes.io/component" "test" }}
 {{- $peers := list (dict "podSelector" (dict "matchLabels" $np.gatewayPodLabels)) (dict "podSelector" (dict "matchLabels" $tests)) }}
-{{ include "fleetlib.networkPolicy" (merge (dict "peers" $peers "prometheus" $np.prometheus) $common) }}
+{{- $peers = concat $peers (include "fleetlib.scraperPeers" $np.scrapers | fromYamlArray) }}
+{{ include "fleetlib.networkPolicy" (merge (dict "rules" (list (dict "port" "http" "from" $peers))) $common) }}
 {{- end }}
 {{- if and .root.Values.serviceMonitor.enabled (include "fleetlib.hasServiceMonitor" .root) }}
 ---
-{{ include "fleetlib.serviceMonitor" (merge (dict "serviceMonitor" .root.Values.serviceMonitor) $common) }}
+{{ include "fleetlib.serviceMonitor" (merge (dict "serviceMonitor" .root.Values.serviceMonitor "port" "http") $common) }}
 {{- end }}
 {{- end -}}
 
 {{/* Objects of one version. Context: version context (root, name, model, version, spec). */}}
 {{- define "fleetlib.versionObjects" -}}
 {{- $selector := include "fleetlib.versionSelector" . | fromYaml -}}
-{{- $labels := include "fleetlib.labels" (dict "root" .root "selector" $selector "component" "model-server") | fromYaml -}}
+{{- $labels := include "fleetlib.labels" (dict "root" .root "selector" $selector "component" "model-server" "image" .spec.image) | fromYaml -}}
 {{- $common := dict "root" .root "name" (include "fleetlib.versionName" .) "labels" $labels "selector" $selector }}
 ---
 {{ include "fleetlib.modelDeployment" (merge (dict "labels" $labels "selector" $selector) .) }}
@@ -67,7 +76,7 @@ version overrides `replicas`, `resources` and `autoscaling` the same way.
 {{ include "fleetlib.modelService" (merge (dict "labels" $labels "selector" $selector) .) }}
 {{- if .spec.autoscaling.enabled }}
 ---
-{{ include "fleetlib.hpa" (merge (dict "autoscaling" .spec.autoscaling) $common) }}
+{{ include "fleetlib.hpa" (merge (dict "autoscaling" .spec.autoscaling "metric" "modelfleet_inflight_requests") $common) }}
 {{- end }}
 {{- if .model.pdb.enabled }}
 ---

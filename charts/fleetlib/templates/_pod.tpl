@@ -69,6 +69,37 @@ lifecycle:
 {{- add .preStopSeconds .gracefulTimeoutSeconds 5 -}}
 {{- end -}}
 
+{{/*
+The rollout deadline: a new pod may take its image pull (and scheduling) time
+plus its whole startup budget, plus a margin for the first readiness probe,
+before `kubectl rollout status` reports ProgressDeadlineExceeded.
+Context: values with imagePullSeconds and startupBudgetSeconds.
+*/}}
+{{- define "fleetlib.progressDeadlineSeconds" -}}
+{{- add (.imagePullSeconds | int) (.startupBudgetSeconds | int) 30 -}}
+{{- end -}}
+
+{{/*
+Where pods may run: priority, affinity, node selector, tolerations (all from
+values) and the chart's topology spread. Context: dict selector, values (the
+effective values holding priorityClassName, affinity, nodeSelector, tolerations).
+*/}}
+{{- define "fleetlib.scheduling" -}}
+{{- with .values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .values.affinity }}
+affinity: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.nodeSelector }}
+nodeSelector: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations: {{- toYaml . | nindent 2 }}
+{{- end }}
+topologySpreadConstraints: {{- include "fleetlib.topologySpread" (dict "selector" .selector) | trim | nindent 2 }}
+{{- end -}}
+
 {{/* Spread replicas over nodes and zones. Context: dict selector (labels dict). */}}
 {{- define "fleetlib.topologySpread" -}}
 {{- range $key := list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
@@ -88,10 +119,6 @@ emptyDir:
   sizeLimit: 256Mi
 {{- end -}}
 
-{{/*
-A container env list from a dict, sorted by name. Whole numbers print without
-a decimal point or exponent (values arrive as float64: 1048576, not 1.048576e+06).
-*/}}
 {{/* Who this pod is, from the downward API: the OpenTelemetry resource of each
 process carries them (services/runtime/tracing.py, gateway/tracing.py). */}}
 {{- define "fleetlib.podIdentityEnv" -}}
@@ -103,6 +130,10 @@ process carries them (services/runtime/tracing.py, gateway/tracing.py). */}}
 {{- end }}
 {{- end -}}
 
+{{/*
+A container env list from a dict, sorted by name. Whole numbers print without
+a decimal point or exponent (values arrive as float64: 1048576, not 1.048576e+06).
+*/}}
 {{- define "fleetlib.envList" -}}
 {{- range $key := keys . | sortAlpha }}
 {{- $value := get $ $key }}

@@ -1,7 +1,8 @@
 {{/*
 HorizontalPodAutoscaler and PodDisruptionBudget for one Deployment (a model
 version or the gateway). Context: dict root, name, labels (dict), selector
-(dict), autoscaling / pdb values.
+(dict), autoscaling / pdb values, and for the HPA `metric`: the per-pod
+requests-in-flight gauge that Deployment's pods export.
 */}}
 
 {{- define "fleetlib.hpa" -}}
@@ -31,7 +32,7 @@ spec:
     - type: Pods
       pods:
         metric:
-          name: modelfleet_inflight_requests
+          name: {{ .metric }}
         target:
           type: AverageValue
           averageValue: {{ $a.inflightRequests.averageValue | quote }}

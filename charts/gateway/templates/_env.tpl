@@ -1,5 +1,5 @@
-{{/* The gateway's MODELFLEET_* settings (gateway/settings.py) and OTel. */}}
-{{- define "gateway.env" -}}
+{{/* The gateway's MODELFLEET_* settings (gateway/settings.py) and OTel, as a dict. */}}
+{{- define "gateway.envValues" -}}
 {{- $s := .Values.settings -}}
 {{- $env := dict
   "MODELFLEET_ROUTES_FILE" "/etc/modelfleet/routes/routes.yaml"
@@ -9,6 +9,7 @@
   "MODELFLEET_SERVER__PORT" "8000"
   "MODELFLEET_SERVER__KEEPALIVE_SECONDS" $s.keepaliveSeconds
   "MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS" $s.gracefulTimeoutSeconds
+  "MODELFLEET_SERVER__METRICS_PORT" $s.metricsPort
   "MODELFLEET_UPSTREAM__CONNECT_TIMEOUT_SECONDS" $s.connectTimeoutSeconds
   "MODELFLEET_UPSTREAM__MAX_CONNECTIONS" $s.maxConnections
   "OTEL_SERVICE_NAME" "modelfleet-gateway" -}}
@@ -18,6 +19,10 @@
 {{- with .Values.tracing.otlpEndpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- end -}}
-{{- include "fleetlib.envList" $env }}
+{{- toYaml $env -}}
+{{- end -}}
+
+{{- define "gateway.env" -}}
+{{- include "fleetlib.envList" (include "gateway.envValues" . | fromYaml) }}
 {{ include "fleetlib.podIdentityEnv" . }}
 {{- end -}}

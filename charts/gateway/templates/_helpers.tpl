@@ -22,6 +22,15 @@ and name the routes ConfigMap exactly as the gateway Deployment mounts it.
 {{- .Values.apiKeys.existingSecret | default (printf "%s-api-keys" (include "gateway.fullname" . | trunc 54 | trimSuffix "-")) -}}
 {{- end -}}
 
+{{- define "gateway.metricsName" -}}
+{{- printf "%s-metrics" (include "gateway.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* Labels of the metrics Service: the gateway's, plus the one its ServiceMonitor selects on. */}}
+{{- define "gateway.metricsLabels" -}}
+{{- toYaml (set (include "gateway.labels" . | fromYaml) "modelfleet.io/service" "metrics") -}}
+{{- end -}}
+
 {{/* Selector labels as a dict (YAML). */}}
 {{- define "gateway.selector" -}}
 {{- toYaml (dict "app.kubernetes.io/name" "gateway" "app.kubernetes.io/instance" .Release.Name) -}}
@@ -29,7 +38,7 @@ and name the routes ConfigMap exactly as the gateway Deployment mounts it.
 
 {{/* All labels as a dict (YAML). Context: the root context. */}}
 {{- define "gateway.labels" -}}
-{{- include "fleetlib.labels" (dict "root" . "selector" (include "gateway.selector" . | fromYaml) "component" "gateway") -}}
+{{- include "fleetlib.labels" (dict "root" . "selector" (include "gateway.selector" . | fromYaml) "component" "gateway" "image" .Values.image) -}}
 {{- end -}}
 
 {{/*

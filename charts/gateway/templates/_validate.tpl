@@ -12,6 +12,13 @@
 {{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
 {{- $errors = append $errors (printf "autoscaling.minReplicas (%d) is above maxReplicas (%d)" (int $a.minReplicas) (int $a.maxReplicas)) -}}
 {{- end -}}
+{{- if eq (.Values.settings.metricsPort | int) 8000 -}}
+{{- $errors = append $errors "settings.metricsPort: 8000 is the gateway's http port; /metrics needs a port of its own, e.g. 9100" -}}
+{{- end -}}
+{{- $errors = concat $errors (include "fleetlib.decimalProblems" (dict "path" "settings.connectTimeoutSeconds" "value" .Values.settings.connectTimeoutSeconds "above" 0 "max" 30) | fromYamlArray) -}}
+{{- $volumes := list "tmp" "routes" -}}
+{{- if .Values.apiKeys.enabled }}{{ $volumes = append $volumes "api-keys" }}{{ end -}}
+{{- $errors = concat $errors (include "fleetlib.podProblems" (dict "prefix" "" "values" .Values "env" (include "gateway.envValues" . | fromYaml) "volumes" $volumes) | fromYamlArray) -}}
 {{- if $errors -}}
 {{- fail (printf "\n\ngateway values are invalid:\n- %s" (join "\n- " $errors)) -}}
 {{- end -}}

@@ -132,9 +132,9 @@ def model() -> dict[str, Any]:
                             name="inference"), width=24),
         status("Model load time", "Seconds to load and warm the artifact at start.",
                "s", Query(gauge("max", "modelfleet_model_load_seconds"), EACH), width=8),
-        timeline("Requests by endpoint and code", "Requests per second at each endpoint.",
-                 "reqps", Query(rate(REQUESTS, by="version, endpoint, code"),
-                                "{{version}} {{endpoint}} {{code}}"), width=16),
+        timeline("Requests by handler and code", "Requests per second at each handler (route).",
+                 "reqps", Query(rate(REQUESTS, by="version, handler, code"),
+                                "{{version}} {{handler}} {{code}}"), width=16),
         timeline("CPU per pod", "Cores used (cAdvisor) and requested (kube-state-metrics); "
                  "Kubernetes only.", "short",
                  Query(f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{container}}}"

@@ -120,12 +120,14 @@ def distribution(title: str, description: str, query: Query, *, width: int = 12)
 
 
 def variables(source: VariableSource) -> list[Any]:
-    scope = 'namespace=~"$namespace"'
+    scope = 'namespace=~"$namespace", fleet=~"$fleet"'
     model_var = picker("model", f"{source.metric}{{{scope}}}", multi=not source.single_model)
     version_var = picker("version", f'{source.metric}{{{scope}, model=~"$model"}}')
     return [
         db.DatasourceVariable("datasource").label("Data source").type("prometheus"),
         picker("namespace", source.metric),
+        # Two fleets may share a namespace (charts' namePrefix); the label tells them apart.
+        picker("fleet", f'{source.metric}{{namespace=~"$namespace"}}'),
         model_var,
         version_var,
     ]

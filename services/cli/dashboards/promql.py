@@ -2,7 +2,8 @@
 
 Every query filters on the dashboard variables with regex matchers, so the
 "All" value `.*` also matches series without the label: the local stack has
-no `namespace`, a cluster has one, and the same panels serve both.
+no `namespace` or `fleet`, a cluster has both (the charts' ServiceMonitors add
+`fleet`), and the same panels serve both.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ __all__ = [
 
 RATE_WINDOW = "$__rate_interval"
 BY_VERSION = "model, version"
-SCOPE = ('namespace=~"$namespace"', 'model=~"$model"', 'version=~"$version"')
+SCOPE = ('namespace=~"$namespace"', 'fleet=~"$fleet"', 'model=~"$model"', 'version=~"$version"')
 
 
 def selector(matchers: tuple[str, ...]) -> str:

@@ -159,7 +159,10 @@ JSON = {"content-type": "application/json"}
             ["body", "instance", "petal_width"],
             "missing",
         ),
-        (GOOD | {"sepal_width": "wide"}, 422, ["body", "instance", "sepal_width"], "float_parsing"),
+        (GOOD | {"sepal_width": "wide"}, 422, ["body", "instance", "sepal_width"], "float_type"),
+        # JSON types as the schema states them: no number in a string, no boolean number
+        (GOOD | {"sepal_width": "3.5"}, 422, ["body", "instance", "sepal_width"], "float_type"),
+        (GOOD | {"petal_width": True}, 422, ["body", "instance", "petal_width"], "float_type"),
         (GOOD | {"petal_length": -1.0}, 422, ["body", "instance", "petal_length"], "greater_than"),
         (
             GOOD | {"sepal_length": 99.0},
@@ -180,6 +183,8 @@ JSON = {"content-type": "application/json"}
     ids=[
         "missing-field",
         "wrong-type",
+        "number-in-a-string",
+        "boolean-number",
         "below-range",
         "above-range",
         "extra-field",
@@ -211,6 +216,18 @@ def test_malformed_json_is_a_client_error(client: httpx.Client) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_a_body_that_is_not_utf8_is_a_clear_400(client: httpx.Client) -> None:
+    response = client.post("/v1/models/iris/predict", content=b'{"\xff": 1}', headers=JSON)
+    assert response.status_code == 400
+    assert response.json() == {"error": "the body is not UTF-8, as JSON must be"}
+
+
+def test_a_missing_body_is_named_rather_than_its_media_type(client: httpx.Client) -> None:
+    response = client.post("/v1/models/iris/predict")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "missing"
 
 
 def test_wrong_media_type_is_415(client: httpx.Client) -> None:
@@ -285,6 +302,111 @@ def test_bad_oip_request_is_400_with_a_message(
     response = client.post("/v2/models/iris/infer", json=request_body)
     assert response.status_code == 400
     assert message in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json; charset=utf-8", "application/vnd.oip+json"]
+)
+def test_oip_json_is_read_without_or_with_any_json_content_type(
+    client: httpx.Client, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    body = json.dumps(oip_request([GOOD])).encode()
+    response = client.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["outputs"][0]["data"] == ["setosa"]
+
+
+def test_oip_other_media_types_are_415_naming_what_is_read(client: httpx.Client) -> None:
+    body = json.dumps(oip_request([GOOD]))
+    response = client.post(
+        "/v2/models/iris/infer", content=body, headers={"content-type": "text/csv"}
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "content type 'text/csv' is not supported here; send JSON, or "
+        "application/octet-stream with Inference-Header-Content-Length"
+    }
+
+
+def _binary_request(rows: list[dict], **request: Any) -> tuple[bytes, dict[str, str]]:
+    """An OIP request with every input in binary, as the extension frames it."""
+    tensors = [
+        {"name": f, "shape": [len(rows)], "datatype": "FP64",
+         "parameters": {"binary_data_size": 8 * len(rows)}}
+        for f in FEATURES
+    ]  # fmt: skip
+    header = json.dumps({"inputs": tensors, **request}).encode()
+    data = b"".join(np.array([r[f] for r in rows], "<f8").tobytes() for f in FEATURES)
+    headers = {"content-type": "application/octet-stream",
+               "inference-header-content-length": str(len(header))}  # fmt: skip
+    return header + data, headers
+
+
+def test_oip_binary_inputs_and_outputs_are_framed_per_the_extension(
+    client: httpx.Client, direct: list[dict]
+) -> None:
+    body, headers = _binary_request(ROWS[:3], outputs=[
+        {"name": "probabilities", "parameters": {"binary_data": True}}, {"name": "species"},
+    ])  # fmt: skip
+    response = client.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/octet-stream"
+    length = int(response.headers["inference-header-content-length"])
+    header = json.loads(response.content[:length])
+    probabilities, species = header["outputs"]
+    assert probabilities["parameters"] == {"binary_data_size": 3 * 3 * 8}
+    assert "data" not in probabilities and species["data"] == [d["species"] for d in direct[:3]]
+    expected = [list(d["probabilities"].values()) for d in direct[:3]]
+    got = np.frombuffer(response.content[length:], "<f8").reshape(3, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def _reframed(body: bytes, headers: dict[str, str], change: Any) -> tuple[bytes, dict[str, str]]:
+    """The same binary request with its JSON header changed by `change(header)`."""
+    length = int(headers["inference-header-content-length"])
+    header = json.loads(body[:length])
+    change(header)
+    new = json.dumps(header).encode()
+    return new + body[length:], {**headers, "inference-header-content-length": str(len(new))}
+
+
+def _size(index: int, size: int) -> Any:
+    return lambda h: h["inputs"][index]["parameters"].update(binary_data_size=size)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_size(3, 16), "'petal_width': binary_data_size 16 runs past the end of the 32 bytes"),
+        (_size(3, 0), "8 bytes of binary data belong to no input"),
+        (_size(0, 4), "4 bytes of binary data are no whole number of FP64 elements"),
+        (lambda h: h["inputs"][0].update(data=[5.1]), "has both data and binary_data_size"),
+        (lambda h: h["inputs"][0].pop("parameters"), "has neither data nor binary_data_size"),
+        (lambda h: h["inputs"][0]["parameters"].update(shared_memory_region="r"),
+         "the shared-memory extension is not supported"),
+        (lambda h: h.update(outputs=[{"name": "species"}, {"name": "species"}]),
+         "asked for twice"),
+        (lambda h: h.update(parameters={"binary_data_output": "yes"}), "valid boolean"),
+    ],
+    ids=["size-past-the-end", "bytes-left-over", "partial-element", "data-and-size",
+         "no-data", "shared-memory", "output-twice", "non-boolean-flag"],
+)  # fmt: skip
+def test_bad_binary_framing_is_400_with_a_message(
+    client: httpx.Client, change: Any, message: str
+) -> None:
+    body, headers = _reframed(*_binary_request([GOOD]), change)
+    response = client.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_a_header_length_beyond_the_body_is_400(client: httpx.Client) -> None:
+    body, headers = _binary_request([GOOD])
+    headers["inference-header-content-length"] = str(len(body) + 1)
+    response = client.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 400
+    assert "is not a length within the" in response.json()["error"]
 
 
 def test_responses_carry_request_and_trace_ids(client: httpx.Client) -> None:

@@ -187,15 +187,24 @@ def test_answer_ranks_runners_up_by_score_with_their_positions(
         ({"question": "Why?", "context": "Yes. " * 129}, ["body", "context"]),
         ({"question": "Why?", "context": "Because.", "top_k": -1}, ["body", "top_k"]),
         ({"context": "Because."}, ["body", "question"]),
+        ({"question": "Why?", "context": "Because.", "top_k": False}, ["body", "top_k"]),
     ],
-    ids=["blank-question", "blank-context", "too-many-sentences", "negative-top-k", "no-question"],
-)
+    ids=["blank-question", "blank-context", "too-many-sentences", "negative-top-k", "no-question",
+         "boolean-top-k"],
+)  # fmt: skip
 def test_bad_answer_request_is_422_naming_the_field(
     client: httpx.Client, body: dict, loc: list
 ) -> None:
     response = client.post("/v1/models/minilm/answer", json=body)
     assert response.status_code == 422, response.text
     assert loc in [error["loc"] for error in response.json()["detail"]]
+
+
+def test_an_integral_number_is_an_integer_as_in_json_schema(client: httpx.Client) -> None:
+    body = {"question": "Why?", "context": "Because. It rains.", "top_k": 1.0}
+    response = client.post("/v1/models/minilm/answer", json=body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["runners_up"]) == 1
 
 
 def test_oip_metadata_declares_text_as_bytes(client: httpx.Client) -> None:
