@@ -50,12 +50,19 @@ def _only(value: str, what: str) -> Any:
     return Annotated[str, Path(description=what, json_schema_extra={"enum": [value]})]
 
 
-def check_model(model: str) -> Any:
-    """For paths with `{name}`: 404 unless `name` is `model`, the model served."""
+def check_model(model: str, *accepted: str) -> Any:
+    """For paths with `{name}`: the served model's service, after a 404 unless `name` is
+    `model` and, given `accepted` media types, a 415 unless the request has one of them
+    (`require_media_type`). One dependency for both: FastAPI's cost is per dependency,
+    on every request."""
     name_type = _only(model, "The model this service serves")
 
-    async def check(request: Request, name: name_type) -> None:  # type: ignore[valid-type]
-        _service(request).check_target(name)
+    async def check(request: Request, name: name_type) -> ModelService:  # type: ignore[valid-type]
+        service = _service(request)
+        service.check_target(name)
+        if accepted:
+            _check_media_type(request, accepted)
+        return service
 
     return Depends(check)
 
@@ -98,10 +105,14 @@ def require_media_type(*accepted: str) -> Any:
     A request without a body nor a type gets its 422 from validation: the body is missing."""
 
     async def check(request: Request) -> None:
-        media = media_type(request)
-        if not media and _bodiless(request):
-            return
-        if media not in accepted and not (JSON in accepted and is_json(media)):
-            raise unsupported(media, " or ".join(accepted))
+        _check_media_type(request, accepted)
 
     return Depends(check)
+
+
+def _check_media_type(request: Request, accepted: tuple[str, ...]) -> None:
+    media = media_type(request)
+    if not media and _bodiless(request):
+        return
+    if media not in accepted and not (JSON in accepted and is_json(media)):
+        raise unsupported(media, " or ".join(accepted))

@@ -38,6 +38,10 @@ for _folder, _env in (
 
 bind = f"{_settings.server.host}:{_settings.server.port}"
 workers = _settings.server.workers
+# Each worker listens on its own SO_REUSEPORT socket and the kernel hashes new
+# connections over them; on one shared socket, whichever worker wakes first accepts
+# a burst of keep-alive connections, and one worker could serve most of them.
+reuse_port = True
 worker_class = "uvicorn_worker.UvicornWorker"
 timeout = _settings.server.timeout_seconds
 graceful_timeout = _settings.server.graceful_timeout_seconds

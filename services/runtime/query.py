@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from .dependencies import Service
 from .fields import is_scalar, unoptional
 from .model import Model
 from .negotiation import responses
@@ -38,14 +37,20 @@ def check_flat(schema: type[BaseModel]) -> None:
 
 
 def add_query_predict(
-    router: APIRouter, model: type[Model[Any, Any]], response: Any, predictions: Predictions
+    router: APIRouter,
+    model: type[Model[Any, Any]],
+    response: Any,
+    predictions: Predictions,
+    target: Any,
 ) -> None:
+    """Add `GET .../predict`; `target` is the parameter type that checks the path and
+    gives the service (`dependencies.check_model`)."""
     check_flat(model.Input)
 
     async def predict_query(
         params: Annotated[model.Input, Query()],  # type: ignore[name-defined]
         request: Request,
-        service: Service,
+        service: target,  # type: ignore[valid-type]
     ) -> Any:
         return await predictions(service, [params], response, request)
 

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from starlette.concurrency import run_in_threadpool
 
-from .dependencies import Service, check_model, require_media_type
+from .dependencies import check_model
 from .errors import ModelfleetError
 from .forms import FORM, form_openapi, read_form
 from .model import Action, Model
@@ -97,10 +97,12 @@ def _request_types(model: type[Model[Any, Any]], max_instances: int) -> tuple[An
 
 
 def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
+    # No router-wide `check_model`: each route has its own, which also checks the media
+    # type and hands over the service, so a request solves one dependency, not three.
     router = APIRouter(
-        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"],
-        dependencies=[check_model(model.name)], responses=answers(404),
-    )  # fmt: skip
+        prefix="/v1/models/{name}", tags=[f"{model.name} (typed)"], responses=answers(404)
+    )
+    target = Annotated[ModelService, check_model(model.name)]
     body_type, response_type = _request_types(model, max_instances)
     examples = (model.Input.model_config.get("json_schema_extra") or {}).get("examples", [])
     openapi_examples = {"one instance": {"value": examples[0]}} if examples else {}
@@ -110,7 +112,7 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
     async def predict(
         body: Annotated[body_type, Body(openapi_examples=openapi_examples)],  # type: ignore[valid-type]
         request: Request,
-        service: Service,
+        service: Annotated[ModelService, check_model(model.name, JSON)],
     ) -> Any:
         items = body.instances if hasattr(body, "instances") else [body]
         return await _predictions(service, items, response_type, request)
@@ -122,20 +124,20 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
     else:
         router.add_api_route(
             "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
-            summary=f"Predict with {model.name}", dependencies=[require_media_type(JSON)],
+            summary=f"Predict with {model.name}",
             responses={**BODY_ANSWERS, **responses(model.Output)},
         )  # fmt: skip
     if model.query_predict:
-        add_query_predict(router, model, response_type, _predictions)
+        add_query_predict(router, model, response_type, _predictions, target)
 
     @router.get("", name="model_metadata", summary="Model metadata")
-    async def metadata(service: Service) -> dict[str, Any]:
+    async def metadata(service: target) -> dict[str, Any]:  # type: ignore[valid-type]
         return service.metadata()
 
     for action in model.actions:
         if action.stream and not inspect.isgeneratorfunction(getattr(model, action.method)):
             raise TypeError(f"{model.__name__}.{action.method} must be a generator (stream=True)")
-        _add_action(router, action)
+        _add_action(router, model.name, action)
     return router
 
 
@@ -143,7 +145,7 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
     async def predict_upload(
         file: Annotated[list[UploadFile], File(description="One or more files to predict on")],
         request: Request,
-        service: Service,
+        service: Annotated[ModelService, check_model(model.name, FORM)],
     ) -> Any:
         service.require_ready()
         with tracer.start_as_current_span("preprocess"):
@@ -155,13 +157,14 @@ def _add_upload_predict(router: APIRouter, model: type[Model[Any, Any]], respons
     router.add_api_route(
         "/predict", predict_upload, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} from uploaded files",
-        dependencies=[require_media_type(FORM)],
         responses={**BODY_ANSWERS, **responses(model.Output)},
     )  # fmt: skip
 
 
 def _add_form_predict(router: APIRouter, model: type[Model[Any, Any]], response: Any) -> None:
-    async def predict_form(request: Request, service: Service) -> Any:
+    async def predict_form(
+        request: Request, service: Annotated[ModelService, check_model(model.name, FORM)]
+    ) -> Any:
         service.require_ready()
         with tracer.start_as_current_span("preprocess"):
             item = await read_form(request, model.Input)
@@ -170,7 +173,7 @@ def _add_form_predict(router: APIRouter, model: type[Model[Any, Any]], response:
     router.add_api_route(
         "/predict", predict_form, methods=["POST"], name="predict", response_model=response,
         summary=f"Predict with {model.name} (pictures as files of a multipart form)",
-        dependencies=[require_media_type(FORM)], openapi_extra=form_openapi(model.Input),
+        openapi_extra=form_openapi(model.Input),
         responses={**BODY_ANSWERS, **responses(model.Output)},
     )  # fmt: skip
 
@@ -203,26 +206,27 @@ async def _respond(service: ModelService, action: Action, body: BaseModel) -> An
     return await service.run_action(action, body)
 
 
-def _add_action(router: APIRouter, action: Action) -> None:
+def _add_action(router: APIRouter, model_name: str, action: Action) -> None:
     body_type = _strict(action.request)
+    form = bool(picture_fields(action.request))
+    checked = Annotated[ModelService, check_model(model_name, FORM if form else JSON)]
 
     async def run(
         body: body_type,  # type: ignore[valid-type]
-        service: Service,
+        service: checked,  # type: ignore[valid-type]
     ) -> Any:
         return await _respond(service, action, body)
 
-    async def run_form(request: Request, service: Service) -> Any:
+    async def run_form(request: Request, service: checked) -> Any:  # type: ignore[valid-type]
         service.require_ready()
         return await _respond(service, action, await read_form(request, action.request))
 
-    form = bool(picture_fields(action.request))
     extra = {**(form_openapi(action.request) if form else {}),
              **(stream_openapi(action.response) if action.stream else {})}  # fmt: skip
     router.add_api_route(
         f"/{action.path}", run_form if form else run, methods=["POST"], name=action.path,
         response_model=action.response, summary=action.summary,
-        dependencies=[require_media_type(FORM if form else JSON)], openapi_extra=extra or None,
+        openapi_extra=extra or None,
         # A stream answers an NDJSONResponse itself; the route's class only shapes the
         # OpenAPI entry: none for a stream, whose 200 is `stream_openapi`'s alone (and
         # whose errors are JSON, under FastAPI's default type).
