@@ -22,8 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from .cpu import children
-from .overhead import APPS, SERVED, WORKERS, Servers, running_servers
+from .overhead import SERVED, WORKERS, Servers, running_servers
 from .payloads import PAYLOADS, Payload
 from .report import Cell, Results, cpu_times, load_average, machine_facts, render, steal_share
 from .stack import BATCHING, ROUTES, Stack, running_stacks
@@ -136,12 +135,13 @@ def _measure_servers(
         for model in args.models:
             for workers in WORKERS:
                 for concurrency in args.concurrency:
-                    group = [(model, concurrency, workers, app) for app in APPS]
+                    apps = [app for m, w, app in servers.urls if (m, w) == (model, workers)]
+                    group = [(model, concurrency, workers, app) for app in apps]
                     for cell in group if round_number % 2 == 0 else reversed(group):
                         url = servers.urls[model, workers, cell[3]]
                         label = f"{model:>7} c={concurrency:<3} w={workers} {cell[3]:>9}"
                         path = f"/v1/models/{model}/predict"
-                        pids = children(servers.pids[url])
+                        pids = servers.measured_pids(url)
                         measured = _drive(
                             url,
                             path,

@@ -21,13 +21,25 @@ from pathlib import Path
 from services.cli.serve import serve_environment
 
 from .ceiling import Ceiling, running_ceiling
+from .clients import CLIENTS, launch_proxy
+from .cpu import children
 from .stack import READY_TIMEOUT_SECONDS, free_port, ready, stop
 
-__all__ = ["APPS", "SERVED", "WORKERS", "Servers", "running_servers", "server_env"]
+__all__ = [
+    "APPS",
+    "PROXIED_WORKERS",
+    "SERVED",
+    "WORKERS",
+    "Servers",
+    "running_servers",
+    "server_env",
+]
 
 APPS = {"runtime": "services.runtime.app:create_app()", "reference": "bench.reference:create_app()"}
 """Server name -> the gunicorn app it serves."""
 WORKERS = (1, 2)
+PROXIED_WORKERS = 2
+"""The iris layout the client A/B proxies stand in front of."""
 SERVED = ("iris", "minilm")
 """The models measured this way: one overhead-bound, one model-bound; both JSON in."""
 MAX_BATCH_SIZE = 32
@@ -40,6 +52,13 @@ class Servers:
     """(model, workers, app) -> the server's URL."""
     pids: dict[str, int] = field(default_factory=dict)
     """URL -> the gunicorn master's process id (its workers are its children)."""
+    proxies: dict[str, int] = field(default_factory=dict)
+    """URL -> process id of a client A/B proxy (`bench.clients`)."""
+
+    def measured_pids(self, url: str) -> list[int]:
+        """The processes that serve `url`: a proxy, or a gunicorn master's workers."""
+        return [self.proxies[url]] if url in self.proxies else children(self.pids[url])
+
     ceilings: dict[tuple[str, int], Ceiling] = field(default_factory=dict)
     """(model, workers) -> that layout's ceiling."""
 
@@ -88,6 +107,25 @@ def _wait_ready(processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, P
         time.sleep(0.3)
 
 
+def _add_proxies(
+    servers: Servers,
+    processes: dict[str, subprocess.Popen[bytes]],
+    logs: dict[str, Path],
+    work: Path,
+) -> None:
+    """The client A/B proxies, in front of the two-worker iris model service."""
+    upstream = servers.urls.get(("iris", PROXIED_WORKERS, "runtime"))
+    if upstream is None:
+        return
+    for client, factory in CLIENTS.items():
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        logs[url] = work / f"proxy-{client}.log"
+        processes[url] = launch_proxy(factory, upstream, port, logs[url])
+        servers.proxies[url] = processes[url].pid
+        servers.urls["iris", PROXIED_WORKERS, f"via {client}"] = url
+
+
 @contextlib.contextmanager
 def running_servers(
     models: Sequence[str],
@@ -114,6 +152,7 @@ def running_servers(
                         processes[url] = _launch(app, env, logs[url])
                         servers.pids[url] = processes[url].pid
                         servers.urls[model, workers, name] = url
+            _add_proxies(servers, processes, logs, work)
             _wait_ready(processes, logs)
             for model in models:
                 for workers in WORKERS:

@@ -139,7 +139,7 @@ def _near_ceiling(workers: int) -> Callable[[Results], tuple[str, bool]]:
 
 
 def _steady(r: Results) -> tuple[str, bool]:
-    cells = [cell for cell in r.servers if cell[1] == 32 and cell[2] == 2]
+    cells = [cell for cell in r.servers if cell[1:] == (32, 2, "runtime")]
     worst = min(cells, key=r.steadiness)
     text = ", ".join(f"{c[0]} {c[3]} {r.steadiness(c):.2f}" for c in cells)
     return text, r.steadiness(worst) >= 0.85
@@ -196,6 +196,21 @@ def _servers_table(r: Results) -> list[str]:
             f"| {'' if ceiling is None else f'{ceiling:.1f}'} "
             f"| {'' if ceiling is None else f'{r.rps(ours) / ceiling:.2f}'} "
             f"| {r.steadiness(ours):.2f} |"
+        )
+    return rows
+
+
+def _clients_table(r: Results) -> list[str]:
+    rows = [
+        "| concurrency | client | req/s | p50 ms | added to direct p50 | proxy CPU ms per request |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for cell in sorted(c for c in r.servers if c[3].startswith("via ")):
+        model, concurrency, workers, app = cell
+        direct = (model, concurrency, workers, "runtime")
+        rows.append(
+            f"| {concurrency} | {app.removeprefix('via ')} | {r.rps(cell):.1f} | {r.p50(cell):.2f} "
+            f"| {r.p50(cell) - r.p50(direct):+.2f} ms | {_cpu(r, cell)} |"
         )
     return rows
 
@@ -318,6 +333,13 @@ def render(
         "CPU is the server's workers' user + system time over the requests answered.",
         "",
         *_servers_table(results),
+        "",
+        "## The gateway's client: aiohttp against httpx over aiohttp (`httpx-aiohttp`)",
+        "",
+        "One minimal proxy per client (bench/clients.py) in front of the two-worker iris",
+        "model service, measured in the same rounds; direct is that service without a proxy.",
+        "",
+        *_clients_table(results),
         "",
         "## Measurements",
         "",

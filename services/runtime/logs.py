@@ -13,6 +13,8 @@ from opentelemetry import trace
 __all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging", "logging_config"]
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("modelfleet_request_id", default=None)
+# One encoder for every line: `json.dumps(..., default=str)` builds a new one per call.
+_ENCODER = json.JSONEncoder(default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +33,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _ENCODER.encode(entry)
 
 
 def logging_config(level: str) -> dict[str, Any]:
