@@ -132,7 +132,7 @@ def _measure_servers(
     # As in the fleet: the two servers of a pair back to back, in reverse every other
     # round; each round ends with the ceilings, so all three share the round's load.
     for round_number in range(args.rounds):
-        for model in args.models:
+        for model in [model for model in args.models if model in SERVED]:
             for workers in WORKERS:
                 for concurrency in args.concurrency:
                     apps = [app for m, w, app in servers.urls if (m, w) == (model, workers)]
