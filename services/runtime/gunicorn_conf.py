@@ -38,10 +38,10 @@ for _folder, _env in (
 
 bind = f"{_settings.server.host}:{_settings.server.port}"
 workers = _settings.server.workers
-# Each worker listens on its own SO_REUSEPORT socket and the kernel hashes new
-# connections over them; on one shared socket, whichever worker wakes first accepts
-# a burst of keep-alive connections, and one worker could serve most of them.
-reuse_port = True
+# One listening socket shared by all workers, not gunicorn's `reuse_port`: with a
+# socket per worker, connections hashed to a worker still starting wait for it
+# while its sibling is free, and a dead server's orphaned workers would keep
+# taking a share of a successor's connections on the same port (README, Performance).
 worker_class = "uvicorn_worker.UvicornWorker"
 timeout = _settings.server.timeout_seconds
 graceful_timeout = _settings.server.graceful_timeout_seconds
