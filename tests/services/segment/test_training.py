@@ -10,7 +10,7 @@ from services.runtime.registry import Registry
 from services.segment.fitting import Schedule
 from services.segment.train import SCHEDULE, TRAIN_SCENES, build
 
-SHORT = Schedule(steps=4, batch_size=4, learning_rate=1e-3, seed=11)
+SHORT = Schedule(steps=4, batch_size=4, learning_rate=1e-3, seed=11, crop=32)
 
 
 def test_the_same_schedule_trains_the_same_weights_and_another_seed_others() -> None:
