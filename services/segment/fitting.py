@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from .network import DeepLab, to_tensor
@@ -23,26 +24,41 @@ class Schedule:
     batch_size: int
     learning_rate: float
     seed: int
+    crop: int
+    """Side of the random squares cut from the scenes to train on; the net is fully
+    convolutional and segments whole pictures."""
 
 
 def fit(net: DeepLab, scenes: Scenes, schedule: Schedule) -> None:
-    """AdamW on per-pixel cross-entropy over random mini-batches, one-cycle learning rate."""
-    generator = torch.Generator().manual_seed(schedule.seed)
+    """AdamW on per-pixel cross-entropy over random crops of random scenes, one-cycle
+    learning rate.
+
+    Channels-last tensors and AdamW's multi-tensor step take about a fifth off each step's
+    CPU time on one thread; the net goes back to the default layout when done.
+    """
+    rng = np.random.default_rng(schedule.seed)
     torch.manual_seed(schedule.seed)
-    images, masks = to_tensor(scenes.images), torch.from_numpy(scenes.masks).long()
-    optimiser = torch.optim.AdamW(net.parameters(), lr=schedule.learning_rate, weight_decay=1e-4)
+    window = (schedule.crop, schedule.crop)
+    images = sliding_window_view(scenes.images, window, axis=(1, 2))  # [n, top, left, 3, y, x]
+    masks = sliding_window_view(scenes.masks, window, axis=(1, 2))  # [n, top, left, y, x]
+    net.to(memory_format=torch.channels_last)
+    optimiser = torch.optim.AdamW(
+        net.parameters(), lr=schedule.learning_rate, weight_decay=1e-4, foreach=True
+    )
     rate = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=schedule.learning_rate, total_steps=schedule.steps
     )
     loss_fn = nn.CrossEntropyLoss()
     net.train()
     for _ in range(schedule.steps):
-        batch = torch.randint(len(images), (schedule.batch_size,), generator=generator)
+        at = tuple(rng.integers(limit, size=schedule.batch_size) for limit in masks.shape[:3])
         optimiser.zero_grad()
-        loss_fn(net(images[batch]), masks[batch]).backward()
+        # NHWC pixels make to_tensor's NCHW tensor channels-last without another copy.
+        inputs = to_tensor(np.moveaxis(images[at], 1, -1))
+        loss_fn(net(inputs), torch.from_numpy(masks[at]).long()).backward()
         optimiser.step()
         rate.step()
-    net.eval()
+    net.to(memory_format=torch.contiguous_format).eval()
 
 
 def segment(net: DeepLab, images: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ RECIPES: dict[str, NetworkConfig] = {
 }
 SEED = 7
 TRAIN_SCENES = 4000
-SCHEDULE = Schedule(steps=1800, batch_size=16, learning_rate=4e-3, seed=SEED)
+SCHEDULE = Schedule(steps=1800, batch_size=16, learning_rate=8e-3, seed=SEED, crop=48)
 TORCH_THREADS = 1
 """One thread keeps `make models` on one core of a shared machine."""
 
@@ -60,7 +60,7 @@ def train(registry: Registry, recipe: str = "deeplab") -> Manifest:
             metrics=metrics,
             params={"recipe": recipe, "scenes": TRAIN_SCENES, "steps": SCHEDULE.steps,
                     "batch_size": SCHEDULE.batch_size, "learning_rate": SCHEDULE.learning_rate,
-                    "seed": SEED},
+                    "crop": SCHEDULE.crop, "seed": SEED},
         )  # fmt: skip
 
 

@@ -42,7 +42,7 @@ GATEWAY_SETTINGS: dict[Path_, str] = {
 }
 # Variables that say where a process is, not how it behaves: no value sets them.
 PLACE = {"MODEL", "VERSION", "REGISTRY", "SERVER__HOST", "SERVER__PORT", "METRICS_DIR",
-         "ROUTES_FILE", "API_KEYS_FILE"}  # fmt: skip
+         "ROUTES_FILE", "API_KEYS_FILE", "GUARD_STATE_FILE"}  # fmt: skip
 # Value path of a model entry -> the routes.yaml field the gateway parses it into.
 ROUTE_FIELDS: dict[Path_, tuple[type[BaseModel], str]] = {
     ("timeoutSeconds",): (ModelRoute, "timeoutSeconds"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
 
@@ -29,6 +30,15 @@ def test_routes_are_mounted_as_a_directory_so_updates_reach_the_pod(
     volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "routes")
     assert volume["configMap"]["name"] == f"{GATEWAY}-routes"
     assert f"{GATEWAY}-routes" in by_kind(render_scenario("defaults"), "ConfigMap")
+
+
+def test_the_guards_holds_outlive_a_container_restart(render_scenario: RenderScenario) -> None:
+    pod = gateway_pod(render_scenario, "defaults")
+    container = pod["spec"]["containers"][0]
+    held = Path(env(container)["MODELFLEET_GUARD_STATE_FILE"])
+    mount = next(m for m in container["volumeMounts"] if held.is_relative_to(m["mountPath"]))
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == mount["name"])
+    assert "emptyDir" in volume  # kept across restarts of the container, not of the pod
 
 
 def test_the_gateway_pod_carries_no_checksum_that_would_restart_it_on_a_weight_change(

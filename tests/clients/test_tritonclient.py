@@ -227,5 +227,9 @@ def test_inference_equals_the_typed_answer(
         expected = _column(typed, spec["name"])
         if spec["datatype"] == "BYTES":
             assert _as_text(got).tolist() == expected.tolist()
+        elif spec["datatype"] == "FP32":
+            # Batched with other requests, a transformer pads to another length and
+            # BLAS sums in another order: float32 rounding, not a different answer.
+            np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=1e-4, atol=1e-6)
         else:
             np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=1e-9)

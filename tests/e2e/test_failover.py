@@ -13,7 +13,15 @@ import pytest
 import yaml
 
 from services.cli.serve import gunicorn_command, serve_environment
-from tests.processes import Server, free_port, launch, python_module, stop_server, wait_ready
+from tests.processes import (
+    Server,
+    free_port,
+    launch,
+    python_module,
+    stop_server,
+    wait_ready,
+    wait_until,
+)
 from tests.traffic import Load, send_many
 
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -78,5 +86,8 @@ def test_with_no_version_left_errors_are_clear_json_and_recovery_is_automatic(
     if probe.status_code == 503:  # both still ejected: Retry-After says when v1 is tried again
         assert set(probe.json()["reasons"]) == {"v1", "v2"}
         time.sleep(int(probe.headers["retry-after"]))
+    # Readmission waits for a /readyz probe; on a loaded machine it can land a
+    # little after Retry-After, so allow for that rather than race it.
+    wait_until(lambda: httpx.post(url, json=FLOWER).status_code == 200, 30, "v1 readmitted")
     back = send_many(Load(url, 20, FLOWER, concurrency=2))  # v2 is still dead: v1 must serve
     assert back.failures == [] and back.versions() == {"v1": 20}

@@ -1,8 +1,12 @@
-{{/* The gateway's MODELFLEET_* settings (gateway/settings.py) and OTel, as a dict. */}}
+{{/* The gateway's MODELFLEET_* settings (gateway/settings.py) and OTel, as a dict.
+The guard's holds live on the pod's /tmp emptyDir: they outlive a container
+restart (a crashed gateway must not let an aborted canary straight back in)
+and go with the pod. */}}
 {{- define "gateway.envValues" -}}
 {{- $s := .Values.settings -}}
 {{- $env := dict
   "MODELFLEET_ROUTES_FILE" "/etc/modelfleet/routes/routes.yaml"
+  "MODELFLEET_GUARD_STATE_FILE" "/tmp/guard-holds.json"
   "MODELFLEET_LOG_LEVEL" $s.logLevel
   "MODELFLEET_MAX_BODY_BYTES" $s.maxBodyBytes
   "MODELFLEET_SERVER__HOST" "0.0.0.0"

@@ -49,7 +49,7 @@ FIRST_SERVICE_PORT = 8101
 LOCAL_URL = "http://127.0.0.1:{port}"
 READY_TIMEOUT_SECONDS = 180.0
 # Keys a model entry may set and the env var each becomes, as the chart's
-# fleetlib.modelEnv does; a model's own key replaces `modelDefaults`' whole.
+# fleetlib.modelEnvValues does; a model's own key replaces `modelDefaults`' whole.
 SETTINGS_ENV = {
     ("server", "timeoutSeconds"): "MODELFLEET_SERVER__TIMEOUT_SECONDS",
     ("server", "gracefulTimeoutSeconds"): "MODELFLEET_SERVER__GRACEFUL_TIMEOUT_SECONDS",

@@ -7,10 +7,11 @@ from pathlib import Path
 import torch
 
 from services.runtime.registry import Registry
-from services.segment.fitting import Schedule
+from services.segment.fitting import Schedule, segment
+from services.segment.scenes import SIDE, held_out
 from services.segment.train import SCHEDULE, TRAIN_SCENES, build
 
-SHORT = Schedule(steps=4, batch_size=4, learning_rate=1e-3, seed=11)
+SHORT = Schedule(steps=4, batch_size=4, learning_rate=1e-3, seed=11, crop=32)
 
 
 def test_the_same_schedule_trains_the_same_weights_and_another_seed_others() -> None:
@@ -21,6 +22,15 @@ def test_the_same_schedule_trains_the_same_weights_and_another_seed_others() -> 
     assert not all(torch.equal(first[name], other.state_dict()[name]) for name in first)
 
 
+def test_a_net_trained_on_crops_segments_whole_scenes_in_the_default_layout() -> None:
+    assert SHORT.crop < SIDE and SCHEDULE.crop < SIDE
+    net = build("deeplab", scenes=16, schedule=SHORT)
+    # Trained channels-last; saved and served in torch's default layout.
+    assert all(p.is_contiguous() for p in net.parameters())
+    assert not net.training
+    assert segment(net, held_out().images[:2]).shape == (2, SIDE, SIDE)
+
+
 def test_the_seed_version_records_its_held_out_iou_and_its_bounded_schedule(
     registry_root: Path,
 ) -> None:
@@ -29,4 +39,5 @@ def test_the_seed_version_records_its_held_out_iou_and_its_bounded_schedule(
     assert manifest.params["steps"] == SCHEDULE.steps
     assert manifest.params["scenes"] == TRAIN_SCENES
     assert manifest.params["seed"] == SCHEDULE.seed
+    assert manifest.params["crop"] == SCHEDULE.crop
     assert manifest.metrics["train_cpu_seconds"] > 0
