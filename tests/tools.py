@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-__all__ = ["require_tool"]
+__all__ = ["require_tool", "unavailable"]
 
 # Project-local binaries (`make .tools/.stamp`) and the venv's console scripts come
 # before PATH: `/usr/bin/kubectl` may exist on one machine and not on a fresh one.
@@ -29,7 +30,13 @@ def require_tool(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    reason = f"{name} is not installed: run `make test` (it installs the tools) or put it on PATH"
+    unavailable(
+        f"{name} is not installed: run `make test` (it installs the tools) or put it on PATH"
+    )
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for `reason`; under `CI=true`, fail it."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)

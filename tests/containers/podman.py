@@ -11,10 +11,8 @@ import os
 import subprocess
 from functools import cache
 
-import pytest
-
 from tests.processes import ROOT
-from tests.tools import require_tool
+from tests.tools import require_tool, unavailable
 
 __all__ = ["podman", "podman_run", "require_images"]
 
@@ -37,12 +35,6 @@ def podman(*args: str, timeout: float = 120) -> str:
     return done.stdout
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @cache
 def _cannot_run(image: str) -> str | None:
     """Why podman cannot start a container of `image` here; None when it can."""
@@ -54,7 +46,7 @@ def require_images(images: list[str]) -> None:
     """Skip (fail under CI) unless every image is built and podman can run them."""
     missing = [i for i in images if podman_run("image", "exists", i).returncode]
     if missing:
-        _unavailable(f"images not built: {', '.join(missing)} (run `make images`)")
+        unavailable(f"images not built: {', '.join(missing)} (run `make images`)")
     reason = _cannot_run(images[0])
     if reason:
-        _unavailable(f"podman cannot run containers here: {reason}")
+        unavailable(f"podman cannot run containers here: {reason}")
