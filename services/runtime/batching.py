@@ -3,7 +3,9 @@
 Each instance waits in a bounded queue with its own future. One worker task
 takes whatever is queued, up to `max_batch_size`, the moment the model is
 free, so a lone request never waits for a timer and a busy model gets large
-batches; `max_wait_ms` > 0 lets operators trade latency for batch size. The
+batches; `max_wait_ms` > 0 lets operators trade latency for batch size. A lone
+request on an idle model (no window set) is run by its own caller, without the
+hop through the worker task: it would be a batch of one anyway. The
 model runs in the executor it is given (the service's one model thread), off
 the event loop, so probes and metrics keep answering while it is busy. A full
 queue fails fast with `Overloaded`.
@@ -78,6 +80,10 @@ class AdaptiveBatcher(Generic[In, Out]):
         self._queue: asyncio.Queue[_Pending[In]] = asyncio.Queue()
         self._executor = executor
         self._worker: asyncio.Task[None] | None = None
+        self._model_busy = asyncio.Lock()
+        """Held while a batch is collected and run, by the worker task or a direct caller."""
+        self._next: _Pending[In] | None = None
+        """The instance the worker took from the queue while the model was busy."""
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="batcher")
@@ -89,13 +95,18 @@ class AdaptiveBatcher(Generic[In, Out]):
 
     async def submit(self, items: Sequence[In]) -> list[Out]:
         """Predict `items` (one request's instances), possibly batched with others."""
-        if self._queue.qsize() + len(items) > self._max_queue:
+        if (waiting := self._waiting()) + len(items) > self._max_queue:
             raise Overloaded(
-                f"inference queue is full ({self._queue.qsize()} waiting, limit "
+                f"inference queue is full ({waiting} waiting, limit "
                 f"{self._max_queue}); retry shortly"
             )
-        loop = asyncio.get_running_loop()
         enqueued_ns = time.time_ns()
+        if self._runs_at_once(items):
+            async with self._model_busy:
+                outputs, timing = await self._call(items, [enqueued_ns])
+            _trace_batches(enqueued_ns, [timing])
+            return list(outputs)
+        loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in items]
         for item, future in zip(items, futures, strict=True):
             self._queue.put_nowait(_Pending(item, future, enqueued_ns))
@@ -104,13 +115,28 @@ class AdaptiveBatcher(Generic[In, Out]):
         _trace_batches(enqueued_ns, {id(t): t for _, t in results}.values())
         return [output for output, _ in results]
 
+    def _runs_at_once(self, items: Sequence[In]) -> bool:
+        """Nothing to batch with, no window to wait for, and the model is free."""
+        return (
+            self._max_wait == 0
+            and len(items) <= self._max_batch_size
+            and self._waiting() == 0
+            and not self._model_busy.locked()
+        )
+
+    def _waiting(self) -> int:
+        """Instances not yet handed to the model."""
+        return self._queue.qsize() + (self._next is not None)
+
     async def _run(self) -> None:
         while True:
-            batch = await self._collect()
-            await self._execute(batch)
+            self._next = await self._queue.get()
+            async with self._model_busy:
+                first, self._next = self._next, None
+                await self._execute(await self._collect(first))
 
-    async def _collect(self) -> list[_Pending[In]]:
-        batch = [await self._queue.get()]
+    async def _collect(self, first: _Pending[In]) -> list[_Pending[In]]:
+        batch = [first]
         deadline = time.perf_counter() + self._max_wait
         while len(batch) < self._max_batch_size:
             if not self._queue.empty():
@@ -126,26 +152,34 @@ class AdaptiveBatcher(Generic[In, Out]):
         # Callers that went away (client disconnect) need no answer.
         return [entry for entry in batch if not entry.future.done()]
 
+    async def _call(
+        self, items: Sequence[In], enqueued_ns: Iterable[int]
+    ) -> tuple[Sequence[Out], BatchTiming]:
+        """One model call on `items`, measured; `enqueued_ns` says since when each waited."""
+        started = time.time_ns()
+        for enqueued in enqueued_ns:
+            self._observer.queue_wait((started - enqueued) / 1e9)
+        loop = asyncio.get_running_loop()
+        try:
+            outputs = await loop.run_in_executor(self._executor, self._predict, list(items))
+            if len(outputs) != len(items):
+                raise RuntimeError(f"model returned {len(outputs)} outputs for {len(items)} inputs")
+        finally:
+            timing = BatchTiming(started, time.time_ns(), len(items))
+            self._observer.batch(timing)
+        return outputs, timing
+
     async def _execute(self, batch: list[_Pending[In]]) -> None:
         if not batch:
             return
-        started = time.time_ns()
-        for entry in batch:
-            self._observer.queue_wait((started - entry.enqueued_ns) / 1e9)
-        loop = asyncio.get_running_loop()
         items = [entry.item for entry in batch]
         try:
-            outputs = await loop.run_in_executor(self._executor, self._predict, items)
-            if len(outputs) != len(batch):
-                raise RuntimeError(f"model returned {len(outputs)} outputs for {len(batch)} inputs")
+            outputs, timing = await self._call(items, [entry.enqueued_ns for entry in batch])
         except Exception as exc:  # the model failed: every caller in the batch learns why
             for entry in batch:
                 if not entry.future.done():
                     entry.future.set_exception(exc)
             return
-        finally:
-            timing = BatchTiming(started, time.time_ns(), len(batch))
-            self._observer.batch(timing)
         for entry, output in zip(batch, outputs, strict=True):
             if not entry.future.done():
                 entry.future.set_result((output, timing))

@@ -100,6 +100,21 @@ def test_lone_request_is_predicted_at_once_without_a_timer() -> None:
     run(scenario())
 
 
+def test_a_lone_request_on_an_idle_model_is_run_by_its_caller_without_the_worker_task() -> None:
+    async def scenario() -> None:
+        model = GatedModel()
+        with ThreadPoolExecutor(1) as model_thread:
+            batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(
+                model, executor=model_thread, max_batch_size=4, max_wait_ms=0, max_queue=8
+            )
+            # Never started: there is no worker task to hand the request to.
+            assert await batcher.submit([7]) == [70]
+            assert await batcher.submit([1, 2]) == [10, 20]
+            assert model.batches == [[7], [1, 2]]
+
+    run(scenario())
+
+
 def test_requests_queued_while_the_model_is_busy_share_batches_up_to_the_limit() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
