@@ -182,7 +182,8 @@ images: $(REGISTRY)/.stamp $(if $(filter podman,$(CONTAINER)),$(TOOLS)/podman.st
 define build-model
 	$(BUILD) -f Dockerfile.model --build-arg MODEL=$(1) --build-arg BASE_IMAGE=modelfleet/$(2):$(IMAGE_TAG) \
 	  --build-arg DESCRIPTION="$$($(PYTHON) -c 'import ast, sys; \
-	    print(ast.get_docstring(ast.parse(open(sys.argv[1]).read())).splitlines()[0])' services/$(1)/__init__.py)" \
+	    print((ast.get_docstring(ast.parse(open(sys.argv[1]).read())) or "").partition("\n")[0])' \
+	    services/$(1)/__init__.py)" \
 	  -t $(IMAGE_REPOSITORY)/$(1):$(IMAGE_TAG) .
 
 endef
