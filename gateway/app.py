@@ -92,6 +92,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     traced = export_configured()
     # Swagger UI and ReDoc from files shipped in a package, not a CDN (see the runtime).
     app = FastAPIOffline(
+        # The server spans are instrument_app's, when an exporter is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="modelfleet gateway",
         version=package_version("modelfleet"),
         description="Routes requests to model versions: weighted canaries, pinning, sticky "
@@ -104,8 +106,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if traced:
         instrument_app(app)
     install_error_handlers(app)
-    app.include_router(status_router(fleet))
-    app.include_router(model_router())
+    # The routes go on the app itself, the routed model paths first: they carry nearly
+    # all the traffic, the router tries routes in order, and an included router would
+    # be matched through on every request (FastAPI keeps it nested).
+    app.router.routes[:0] = model_router().routes
+    app.router.routes.extend(status_router(fleet).routes)
     install_playground(app)
     app.add_middleware(RequestIdMiddleware)
     install_openapi(app, fleet)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 from starlette.responses import JSONResponse
@@ -34,7 +34,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        request_id = _incoming(scope) or secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
         header = (b"x-request-id", request_id.encode("ascii"))

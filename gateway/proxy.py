@@ -19,6 +19,7 @@ every gap between two chunks. Bodies are passed on byte for byte either way.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -133,6 +134,7 @@ def open_session(
     )
 
 
+@functools.cache  # one immutable object per route setting, not one per call
 def timeouts(total: float, connect: float) -> aiohttp.ClientTimeout:
     """`total` bounds a whole answer, or a stream's first byte and each gap (`sock_read`);
     `connect` the TCP connect of a new connection. No aiohttp `total`: it would cut

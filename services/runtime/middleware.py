@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -113,7 +113,7 @@ def _read_headers(scope: Scope) -> tuple[int | None, str]:
             candidate = value.decode("latin-1")
             if _REQUEST_ID_OK.match(candidate):
                 request_id = candidate
-    return length, request_id or uuid.uuid4().hex
+    return length, request_id or secrets.token_hex(16)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:
