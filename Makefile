@@ -136,9 +136,15 @@ deploy: $(TOOLS)/.stamp $(TOOLS)/helm3.stamp models charts
 
 CONTAINER ?= podman
 IMAGE_REPOSITORY ?= ghcr.io/modelfleet
-# One image per model folder with a Dockerfile, plus the gateway.
-MODEL_IMAGES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
-SERVED_IMAGES := $(MODEL_IMAGES) gateway
+# One image per model package (services/<model>/, as `modelfleet models` finds
+# them), all from Dockerfile.model, plus the gateway. Set when used: it needs the venv.
+MODEL_IMAGES = $(shell $(BIN)/python -c 'from services.cli.main import model_packages; print(*model_packages())')
+SERVED_IMAGES = $(MODEL_IMAGES) gateway
+# The models whose extra in pyproject.toml needs torch: their images build FROM
+# modelfleet/base-torch, the others FROM modelfleet/base.
+TORCH_MODELS = $(shell $(PYTHON) -c 'import re, tomllib; \
+  extras = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]; \
+  print(*(e for e, needs in extras.items() if any(re.match(r"[\w.-]+", n)[0] == "torch" for n in needs)))')
 # The base of the base images. By default a Debian bookworm root filesystem
 # with Python 3.11 made by debootstrap and imported as a local image, so no
 # registry is needed; PYTHON_IMAGE=python:3.11-slim-bookworm takes the public one.
@@ -166,13 +172,18 @@ images: $(REGISTRY)/.stamp $(if $(filter podman,$(CONTAINER)),$(TOOLS)/podman.st
 	  -t modelfleet/base:$(IMAGE_TAG) .
 	$(BUILD) -f Dockerfile.base --target torch --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) \
 	  --build-arg TORCH_INDEX_URL=$(TORCH_INDEX_URL) -t modelfleet/base-torch:$(IMAGE_TAG) .
-	$(foreach image,$(MODEL_IMAGES),$(call build-image,$(image),services/$(image)/Dockerfile))
-	$(call build-image,gateway,gateway/Dockerfile)
+	$(if $(MODEL_IMAGES),,$(error no model package found in services/: is $(VENV) complete?))
+	$(foreach model,$(MODEL_IMAGES),$(call build-model,$(model),$(if $(filter $(model),$(TORCH_MODELS)),base-torch,base)))
+	$(BUILD) -f gateway/Dockerfile --build-arg BASE_IMAGE=modelfleet/base:$(IMAGE_TAG) \
+	  -t $(IMAGE_REPOSITORY)/gateway:$(IMAGE_TAG) .
 
-# $(call build-image,NAME,DOCKERFILE), FROM the base the Dockerfile names
-# (modelfleet/base or modelfleet/base-torch) at $(IMAGE_TAG).
-define build-image
-	$(BUILD) -f $(2) --build-arg BASE_IMAGE=$(shell sed -n 's|^ARG BASE_IMAGE=\([^:]*\):.*|\1|p' $(2)):$(IMAGE_TAG) \
+# $(call build-model,MODEL,BASE): its image from Dockerfile.model FROM modelfleet/BASE,
+# described by the first line of its package's docstring.
+define build-model
+	$(BUILD) -f Dockerfile.model --build-arg MODEL=$(1) --build-arg BASE_IMAGE=modelfleet/$(2):$(IMAGE_TAG) \
+	  --build-arg DESCRIPTION="$$($(PYTHON) -c 'import ast, sys; \
+	    print((ast.get_docstring(ast.parse(open(sys.argv[1]).read())) or "").partition("\n")[0])' \
+	    services/$(1)/__init__.py)" \
 	  -t $(IMAGE_REPOSITORY)/$(1):$(IMAGE_TAG) .
 
 endef

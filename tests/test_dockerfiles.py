@@ -1,8 +1,9 @@
-"""The Dockerfiles: hadolint-clean, a non-root base, models built FROM it.
+"""The Dockerfiles: hadolint-clean, a non-root base, one Dockerfile for every model FROM it.
 
 Static checks of what the charts and `make images` rely on (numeric non-root
 user, exec-form gunicorn entrypoint, the registry path, every install from
-constraints.txt, torch's CPU build); tests/containers builds and runs them.
+constraints.txt, torch's CPU build, each model on the base its extra needs);
+tests/containers builds and runs them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from services.cli.main import model_packages
+from tests.images import TAG, base_of, make_images_plan
+from tests.processes import ROOT
 from tests.tools import require_tool
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_DOCKERFILES = sorted((ROOT / "services").glob("*/Dockerfile"))
-DOCKERFILES = [ROOT / "Dockerfile.base", ROOT / "gateway" / "Dockerfile", *MODEL_DOCKERFILES]
-TORCH_MODELS = {"digits", "minilm", "segment"}
+MODEL_DOCKERFILE = ROOT / "Dockerfile.model"
+DOCKERFILES = [ROOT / "Dockerfile.base", ROOT / "gateway" / "Dockerfile", MODEL_DOCKERFILE]
 LOCKED = "pip install --no-cache-dir -c /opt/modelfleet/src/constraints.txt"
 
 
@@ -45,11 +46,32 @@ def test_the_image_runs_as_the_numeric_non_root_user(dockerfile: Path) -> None:
     assert users and users[-1] == "10001:10001"
 
 
-def test_every_model_package_has_a_dockerfile_from_the_base() -> None:
-    assert [p.parent.name for p in MODEL_DOCKERFILES] == model_packages()
-    for dockerfile in [*MODEL_DOCKERFILES, ROOT / "gateway" / "Dockerfile"]:
+def test_models_and_the_gateway_build_from_a_base_image() -> None:
+    for dockerfile in [MODEL_DOCKERFILE, ROOT / "gateway" / "Dockerfile"]:
         froms = [args for name, args in instructions(dockerfile) if name == "FROM"]
         assert froms == ["${BASE_IMAGE}"], dockerfile
+
+
+def test_no_model_package_has_a_dockerfile_of_its_own() -> None:
+    assert sorted(ROOT.glob("services/*/Dockerfile*")) == []
+
+
+def test_make_images_builds_every_model_package_from_dockerfile_model_on_its_base() -> None:
+    plan = make_images_plan()
+    assert [build["MODEL"] for build in plan] == model_packages()
+    for build in plan:
+        model = build["MODEL"]
+        assert build == {
+            "file": "Dockerfile.model",
+            "MODEL": model,
+            "BASE_IMAGE": base_of(model),
+            "tag": f"ghcr.io/modelfleet/{model}:{TAG}",
+        }
+    # Both bases are in use: base_of tells the torch models apart.
+    assert {b["BASE_IMAGE"] for b in plan} == {
+        f"modelfleet/base:{TAG}",
+        f"modelfleet/base-torch:{TAG}",
+    }
 
 
 def test_the_base_is_multi_stage_and_starts_gunicorn_with_the_runtime_config() -> None:
@@ -92,24 +114,27 @@ def test_build_time_pip_settings_are_arguments_without_defaults(dockerfile: Path
     assert not [a for n, a in steps if n == "ENV" and re.search(r"PIP_(CERT|FIND_LINKS)", a)]
 
 
-@pytest.mark.parametrize("dockerfile", MODEL_DOCKERFILES, ids=lambda p: p.parent.name)
-def test_model_images_install_their_extra_and_carry_their_registry(dockerfile: Path) -> None:
-    model = dockerfile.parent.name
-    steps = instructions(dockerfile)
-    assert ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"') in steps
-    assert ("COPY", f"registry/{model} /opt/modelfleet/registry/{model}") in steps
+def test_the_model_image_installs_its_extra_and_carries_its_registry() -> None:
+    steps = instructions(MODEL_DOCKERFILE)
+    # Both arguments are required: no default to fall back on silently.
+    assert {("ARG", "BASE_IMAGE"), ("ARG", "MODEL")} <= set(steps)
+    assert steps.index(("ARG", "BASE_IMAGE")) < steps.index(("FROM", "${BASE_IMAGE}"))
+    (install,) = [a for n, a in steps if n == "RUN" and "pip install" in a]
+    assert install.startswith('if [ -z "$MODEL" ]; then')
+    assert install.endswith(f'{LOCKED} "/opt/modelfleet/src[${{MODEL}}]"')
+    assert ("COPY", "registry/${MODEL} /opt/modelfleet/registry/${MODEL}") in steps
     # The code comes last, so a code change rebuilds no dependency layer.
     copies = [a for n, a in steps if n == "COPY"]
     assert copies[-3:] == [
         "services/__init__.py /app/services/__init__.py",
         "services/runtime /app/services/runtime",
-        f"services/{model} /app/services/{model}",
+        "services/${MODEL} /app/services/${MODEL}",
     ]
-    assert steps.index(("COPY", copies[-3])) > steps.index(
-        ("RUN", f'{LOCKED} "/opt/modelfleet/src[{model}]"')
+    assert steps.index(("COPY", copies[-3])) > steps.index(("RUN", install))
+    # The description is declared last: a docstring edit rebuilds no pip install.
+    assert steps.index(("ARG", "DESCRIPTION")) > steps.index(
+        ("RUN", "python -m compileall -q /app/services")
     )
-    base = "modelfleet/base-torch" if model in TORCH_MODELS else "modelfleet/base"
-    assert ("ARG", f"BASE_IMAGE={base}:0.1.0") in steps
 
 
 def test_the_gateway_image_carries_no_model_service_code() -> None:

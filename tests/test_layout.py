@@ -1,7 +1,7 @@
 """Imports point one way: the developer's tool -> runtime -> nothing of ours.
 
-A model's image carries `services/runtime/` and its model package (its
-Dockerfile copies no more; the gateway's carries `gateway/` alone), so the
+A model's image carries `services/runtime/` and its model package
+(Dockerfile.model copies no more; the gateway's carries `gateway/` alone), so the
 runtime and the models must never import the tool, and the gateway talks to
 the services over HTTP only.
 """

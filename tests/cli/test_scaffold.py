@@ -17,6 +17,7 @@ import services
 from services.cli.scaffold import ScaffoldError, scaffold, values_snippet
 from services.runtime.registry import Registry
 from tests.conftest import ServeModel
+from tests.images import TAG, make_images_plan
 from tests.processes import ROOT
 
 SERVICES = Path(services.__path__[0])
@@ -55,6 +56,15 @@ def test_a_new_model_is_published_and_served_without_edits(
         httpx.post(f"{server.url}/v1/models/{generated}/predict", json={"x": 1e9}).status_code
         == 422
     )
+
+
+def test_make_images_builds_a_new_model_from_the_one_dockerfile(generated: str) -> None:
+    # No Dockerfile is generated (the folder's files are listed below): Dockerfile.model
+    # builds it, on the plain base until an extra of pyproject.toml names torch.
+    (build,) = [b for b in make_images_plan() if b["MODEL"] == generated]
+    assert build["file"] == "Dockerfile.model"
+    assert build["BASE_IMAGE"] == f"modelfleet/base:{TAG}"
+    assert build["tag"] == f"ghcr.io/modelfleet/{generated}:{TAG}"
 
 
 def test_the_values_snippet_is_a_complete_models_entry() -> None:
