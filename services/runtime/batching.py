@@ -5,7 +5,9 @@ takes whatever is queued, up to `max_batch_size`, the moment the model is
 free, so a lone request never waits for a timer and a busy model gets large
 batches; `max_wait_ms` > 0 lets operators trade latency for batch size. A lone
 request on an idle model (no window set) is run by its own caller, without the
-hop through the worker task: it would be a batch of one anyway. The
+hop through the worker task, unless the last model call served several requests:
+under load, requests that arrive together are the worker's to gather (running the
+first alone would cost a model call per batch). The
 model runs in the executor it is given (the service's one model thread), off
 the event loop, so probes and metrics keep answering while it is busy. A full
 queue fails fast with `Overloaded`.
@@ -84,6 +86,8 @@ class AdaptiveBatcher(Generic[In, Out]):
         """Held while a batch is collected and run, by the worker task or a direct caller."""
         self._next: _Pending[In] | None = None
         """The instance the worker took from the queue while the model was busy."""
+        self._crowded = False
+        """Whether the last model call served more than one request."""
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="batcher")
@@ -116,9 +120,11 @@ class AdaptiveBatcher(Generic[In, Out]):
         return [output for output, _ in results]
 
     def _runs_at_once(self, items: Sequence[In]) -> bool:
-        """Nothing to batch with, no window to wait for, and the model is free."""
+        """Nothing to batch with, no window to wait for, the model is free, and the last
+        call was no batch of several requests."""
         return (
-            self._max_wait == 0
+            not self._crowded
+            and self._max_wait == 0
             and len(items) <= self._max_batch_size
             and self._waiting() == 0
             and not self._model_busy.locked()
@@ -173,6 +179,8 @@ class AdaptiveBatcher(Generic[In, Out]):
         if not batch:
             return
         items = [entry.item for entry in batch]
+        # The instances of one request share the time they were queued at.
+        self._crowded = len({entry.enqueued_ns for entry in batch}) > 1
         try:
             outputs, timing = await self._call(items, [entry.enqueued_ns for entry in batch])
         except Exception as exc:  # the model failed: every caller in the batch learns why

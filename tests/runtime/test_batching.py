@@ -115,6 +115,23 @@ def test_a_lone_request_on_an_idle_model_is_run_by_its_caller_without_the_worker
     run(scenario())
 
 
+def test_after_a_batch_of_several_requests_the_worker_gathers_those_arriving_together() -> None:
+    async def scenario() -> None:
+        model = GatedModel()
+        async with running(model) as batcher:
+
+            async def together(*values: int) -> list[list[int]]:
+                return list(await asyncio.gather(*(batcher.submit([v]) for v in values)))
+
+            assert await together(1, 2, 3) == [[10], [20], [30]]  # 1 at once, 2 and 3 wait
+            assert await together(4, 5) == [[40], [50]]  # the last call was shared: gathered
+            assert await batcher.submit([6]) == [60]  # still via the worker: a batch of one
+            assert await together(7, 8) == [[70], [80]]  # 7 at once again
+            assert model.batches == [[1], [2, 3], [4, 5], [6], [7], [8]]
+
+    run(scenario())
+
+
 def test_requests_queued_while_the_model_is_busy_share_batches_up_to_the_limit() -> None:
     async def scenario() -> None:
         model = GatedModel(open_gate=False)
