@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from .dependencies import check_model
 from .errors import ModelfleetError
 from .forms import FORM, form_openapi, read_form
+from .json_route import JsonBodyRoute
 from .model import Action, Model
 from .negotiation import answer, negotiate, responses
 from .pictures import picture_fields
@@ -124,7 +125,7 @@ def typed_router(model: type[Model[Any, Any]], max_instances: int) -> APIRouter:
     else:
         router.add_api_route(
             "/predict", predict, methods=["POST"], name="predict", response_model=response_type,
-            summary=f"Predict with {model.name}",
+            summary=f"Predict with {model.name}", route_class_override=JsonBodyRoute,
             responses={**BODY_ANSWERS, **responses(model.Output)},
         )  # fmt: skip
     if model.query_predict:

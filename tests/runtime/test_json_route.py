@@ -1,0 +1,100 @@
+"""The typed JSON predict route answers what FastAPI's own route answers.
+
+`JsonBodyRoute` serves the predict path without FastAPI's per-request solver; the
+same app built with FastAPI's `APIRoute` for that path is the reference, and every
+request below, good or bad, must get the same status and body from both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from services.runtime import typed
+from services.runtime.app import create_app
+from tests.runtime.test_query import GOOD, Bills
+from tests.runtime.test_readiness import settings_for, wait_for
+
+PREDICT = "/v1/models/bills/predict"
+JSON = {"content-type": "application/json"}
+REQUESTS = {
+    "one instance": dict(json=GOOD),
+    "bulk": dict(json={"instances": [GOOD, {**GOOD, "length_mm": 45.5}]}),
+    "+json media type": dict(content=b'{"length_mm": 39.1, "island": "Dream"}',
+                             headers={"content-type": "application/vnd.api+json"}),
+    "charset parameter": dict(content=b'{"length_mm": 39.1, "island": "Dream"}',
+                              headers={"content-type": "application/json; charset=utf-8"}),
+    "out of range": dict(json={**GOOD, "length_mm": 1}),
+    "wrong type": dict(json={**GOOD, "length_mm": "long"}),
+    "integral float for an int": dict(json={**GOOD, "year": 2008.0}),
+    "bool for an int": dict(json={**GOOD, "year": True}),
+    "unknown field": dict(json={**GOOD, "beak": 1}),
+    "not an object": dict(json=[GOOD]),
+    "empty bulk": dict(json={"instances": []}),
+    "bad bulk row": dict(json={"instances": [GOOD, {"island": "Mars"}]}),
+    "malformed JSON": dict(content=b'{"length_mm": 39.1,', headers=JSON),
+    "NaN": dict(content=b'{"length_mm": NaN, "island": "Dream"}', headers=JSON),
+    "not UTF-8": dict(content=b'{"\xff": 1}', headers=JSON),
+    "no body": dict(),
+    "empty body, JSON type": dict(content=b"", headers=JSON),
+    "wrong media type": dict(content=b"{}", headers={"content-type": "text/plain"}),
+    "body without a media type": dict(content=b"{}", headers={"content-type": ""}),
+}  # fmt: skip
+
+
+def _client(registry: Path) -> TestClient:
+    return TestClient(create_app(settings_for("bills", registry), Bills()))
+
+
+@pytest.fixture(scope="module")
+def clients(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, TestClient]]:
+    lean = _client(tmp_path_factory.mktemp("lean"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typed, "JsonBodyRoute", APIRoute)
+        fastapi = _client(tmp_path_factory.mktemp("fastapi"))
+    with lean, fastapi:
+        for client in (lean, fastapi):
+            wait_for(lambda c=client: c.get("/readyz").status_code == 200)
+        yield lean, fastapi
+
+
+def test_the_predict_path_is_served_by_the_lean_route(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    lean, fastapi = clients
+    routes = {type(r) for app in (lean.app, fastapi.app) for r in app.routes  # type: ignore[attr-defined]
+              if getattr(r, "path", "") == "/v1/models/{name}/predict"}  # fmt: skip
+    assert routes == {typed.JsonBodyRoute, APIRoute}
+    assert lean.get("/openapi.json").json() == fastapi.get("/openapi.json").json()
+
+
+@pytest.mark.parametrize("request_", REQUESTS.values(), ids=REQUESTS.keys())
+def test_each_request_gets_the_answer_fastapis_route_gives(
+    clients: tuple[TestClient, TestClient], request_: dict
+) -> None:
+    lean, fastapi = (c.post(PREDICT, **request_) for c in clients)
+    assert lean.status_code == fastapi.status_code, (lean.text, fastapi.text)
+    assert lean.json() == fastapi.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "request_", "status"),
+    [
+        ("/v1/models/tulip/predict", dict(content=b"{oops", headers=JSON), 404),
+        (PREDICT, dict(content=b"{oops", headers={"content-type": "text/plain"}), 415),
+    ],
+    ids=["unknown model", "wrong media type"],
+)
+def test_the_model_and_media_type_are_checked_before_the_body_is_parsed(
+    clients: tuple[TestClient, TestClient], path: str, request_: dict, status: int
+) -> None:
+    lean, _ = clients
+    response = lean.post(path, **request_)
+    assert response.status_code == status
+    assert "error" in response.json()
