@@ -100,6 +100,8 @@ class ProxyRoute(APIRoute):
     API key check, the one step before the endpoint, is called here."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        if self.dependencies:
+            raise TypeError(f"{self.path}: a ProxyRoute runs no route dependencies")
         endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:

@@ -39,6 +39,8 @@ class JsonBodyRoute(APIRoute):
     the path parameters (`dependencies.check_model`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        if self.dependencies:
+            raise TypeError(f"{self.path}: a JsonBodyRoute runs no route dependencies")
         endpoint = self.endpoint
         parameters = inspect.signature(endpoint).parameters
         body_type = TypeAdapter(parameters["body"].annotation)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -98,3 +100,17 @@ def test_the_model_and_media_type_are_checked_before_the_body_is_parsed(
     response = lean.post(path, **request_)
     assert response.status_code == status
     assert "error" in response.json()
+
+
+def test_a_route_dependency_is_refused_rather_than_skipped() -> None:
+    async def endpoint(
+        body: dict, request: Request, service: Annotated[str, Depends(_check)]
+    ) -> None:
+        raise AssertionError("never served")
+
+    with pytest.raises(TypeError, match="runs no route dependencies"):
+        typed.JsonBodyRoute("/x/{name}", endpoint, dependencies=[Depends(_check)], methods=["POST"])
+
+
+async def _check(request: Request, name: str) -> str:
+    return name
