@@ -16,6 +16,7 @@ queue fails fast with `Overloaded`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
@@ -61,6 +62,8 @@ class _Pending(Generic[In]):
     item: In
     future: asyncio.Future[tuple[Any, BatchTiming]]
     enqueued_ns: int
+    request: int
+    """Which `submit` queued it: one request's instances share the number."""
 
 
 class AdaptiveBatcher(Generic[In, Out]):
@@ -88,6 +91,7 @@ class AdaptiveBatcher(Generic[In, Out]):
         """The instance the worker took from the queue while the model was busy."""
         self._crowded = False
         """Whether the last model call served more than one request."""
+        self._requests = itertools.count()
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="batcher")
@@ -112,8 +116,9 @@ class AdaptiveBatcher(Generic[In, Out]):
             return list(outputs)
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in items]
+        request = next(self._requests)
         for item, future in zip(items, futures, strict=True):
-            self._queue.put_nowait(_Pending(item, future, enqueued_ns))
+            self._queue.put_nowait(_Pending(item, future, enqueued_ns, request))
         # One instance (the usual request) awaits its future; gather costs more.
         results = [await futures[0]] if len(futures) == 1 else await asyncio.gather(*futures)
         _trace_batches(enqueued_ns, {id(t): t for _, t in results}.values())
@@ -179,8 +184,7 @@ class AdaptiveBatcher(Generic[In, Out]):
         if not batch:
             return
         items = [entry.item for entry in batch]
-        # The instances of one request share the time they were queued at.
-        self._crowded = len({entry.enqueued_ns for entry in batch}) > 1
+        self._crowded = len({entry.request for entry in batch}) > 1
         try:
             outputs, timing = await self._call(items, [entry.enqueued_ns for entry in batch])
         except Exception as exc:  # the model failed: every caller in the batch learns why

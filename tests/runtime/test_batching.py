@@ -152,7 +152,10 @@ def test_one_request_may_span_batches_and_keeps_its_order() -> None:
         model = GatedModel()
         async with running(model, max_batch_size=4) as batcher:
             assert await batcher.submit(list(range(1, 7))) == [10, 20, 30, 40, 50, 60]
-            assert model.batches == [[1, 2, 3, 4], [5, 6]]
+            # Those batches served one request: the next arrival runs at once, alone.
+            together = await asyncio.gather(batcher.submit([7]), batcher.submit([8]))
+            assert together == [[70], [80]]
+            assert model.batches == [[1, 2, 3, 4], [5, 6], [7], [8]]
 
     run(scenario())
 
