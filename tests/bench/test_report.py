@@ -102,9 +102,10 @@ def test_the_runtime_is_compared_with_the_reference_app_and_the_ceiling() -> Non
         text, "minilm c=32, 2 workers, runtime vs in-process ceiling"
     )
     assert target_row(text, "c=32, 2 workers, lowest round").endswith(
-        "| iris runtime 0.90, minilm runtime 0.90 | yes |"
+        "| iris runtime 0.90 (reference 1.00), minilm runtime 0.90 (reference 1.00) | yes |"
     )
     assert "| iris | 2 | 32 | 95.0 | 100.0 | 0.95 | 2.00 / 1.90 |" in text
+    assert target_row(text, "iris | 2 | 32").endswith("| 0.90 / 1.00 |")
     # The client A/B: the proxy's CPU over its requests, and what it adds to direct.
     assert "| 32 | aiohttp | 100.0 | 2.50 | +0.50 ms | 0.250 |" in text
 
