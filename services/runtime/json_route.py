@@ -9,7 +9,8 @@ itself, in this order and with FastAPI's answers:
 1. the endpoint's `service` dependency: the model and media type checks (404, 415),
    before a byte of the body is parsed;
 2. the body as JSON: 422 `json_invalid` at the position of the error, 400 when it
-   is not UTF-8, and a missing body is the 422 `missing` at `("body",)`;
+   is not UTF-8 or the client left while sending it, 413 over the size limit, and
+   a missing body is the 422 `missing` at `("body",)`;
 3. the body validated against the endpoint's `body` type: FastAPI's 422, with each
    location under `"body"`;
 
@@ -59,16 +60,16 @@ class JsonBodyRoute(APIRoute):
 
 async def _json(request: Request) -> Any:
     """The body parsed as JSON, or `MISSING_BODY` when there is none."""
-    raw = await request.body()
-    if not raw:
-        return MISSING_BODY
     try:
-        return json.loads(raw)
+        raw = await request.body()
+        return json.loads(raw) if raw else MISSING_BODY
     except json.JSONDecodeError as exc:
         error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
                  "input": {}, "ctx": {"error": exc.msg}}  # fmt: skip
         raise RequestValidationError([error], body=exc.doc) from exc
-    except UnicodeDecodeError as exc:
+    except HTTPException:  # the body over the size limit (middleware.RequestContext): 413
+        raise
+    except Exception as exc:  # as FastAPI: not UTF-8, or the client left mid-body
         raise HTTPException(400, "There was an error parsing the body") from exc
 
 

@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 import pytest
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Message
 
 from services.runtime import typed
 from services.runtime.app import create_app
@@ -114,3 +116,34 @@ def test_a_route_dependency_is_refused_rather_than_skipped() -> None:
 
 async def _check(request: Request, name: str) -> str:
     return name
+
+
+def test_a_client_that_leaves_mid_body_gets_what_fastapis_route_answers(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    """A 400, as FastAPI answers (to nobody), not a 500 in the logs and metrics."""
+    statuses = [anyio.run(_left_mid_body, client.app) for client in clients]
+    assert statuses == [400, 400]
+
+
+async def _left_mid_body(app: ASGIApp) -> int:
+    messages = [
+        {"type": "http.request", "body": b'{"length_mm": ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": PREDICT, "raw_path": PREDICT.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json")],
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
