@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 
 __all__ = ["JsonBodyRoute"]
 
-MISSING_BODY = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+NO_BODY = object()
 
 
 class JsonBodyRoute(APIRoute):
@@ -59,10 +59,10 @@ class JsonBodyRoute(APIRoute):
 
 
 async def _json(request: Request) -> Any:
-    """The body parsed as JSON, or `MISSING_BODY` when there is none."""
+    """The body parsed as JSON, or `NO_BODY` when there is none."""
     try:
         raw = await request.body()
-        return json.loads(raw) if raw else MISSING_BODY
+        return json.loads(raw) if raw else NO_BODY
     except json.JSONDecodeError as exc:
         error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
                  "input": {}, "ctx": {"error": exc.msg}}  # fmt: skip
@@ -74,8 +74,9 @@ async def _json(request: Request) -> Any:
 
 
 def _validated(body_type: TypeAdapter[Any], data: Any) -> Any:
-    if data is MISSING_BODY:
-        raise RequestValidationError([MISSING_BODY])
+    if data is NO_BODY:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing])
     try:
         # As FastAPI validates a body (its error types differ without `from_attributes`).
         return body_type.validate_python(data, from_attributes=True)
