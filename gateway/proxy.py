@@ -129,6 +129,9 @@ def open_session(
     return aiohttp.ClientSession(
         connector=connector,
         skip_auto_headers=NO_AUTO_HEADERS,
+        # Every caller shares this session: a cookie an upstream set for one caller
+        # (passed on in its answer) must not go out with the next caller's request.
+        cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,  # an HTTP(S)_PROXY meant for egress must not capture in-cluster calls
         trace_configs=list(trace_configs),
     )

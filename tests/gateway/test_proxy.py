@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,34 @@ def test_the_request_goes_out_as_the_caller_sent_it_with_nothing_invented() -> N
     assert lines[0] == b"POST /v1/models/digits/predict?top=3 HTTP/1.1"
     assert body == b"\x00\xffPNG" and b"x-user-id: " + user in lines
     assert not names & {b"content-type", b"accept-encoding"}  # no made-up type, no compression
+
+
+def test_a_cookie_one_caller_was_given_never_goes_out_with_another_callers_request() -> None:
+    """The session is shared by every caller: it must not keep upstream cookies. A host
+    name, not an IP address (aiohttp's default jar ignores cookies from IP hosts)."""
+    seen: list[bytes] = []
+    answer = b"HTTP/1.1 200 OK\r\nset-cookie: session=alice\r\ncontent-length: 2\r\n\r\n{}"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            while True:  # keep-alive: both calls may come on this connection
+                seen.append(await _read_request(reader))
+                writer.write(answer)
+                await writer.drain()
+        writer.close()
+
+    async def go() -> list[Answer]:
+        server = await asyncio.start_server(handle, "localhost", 0)
+        url = f"http://localhost:{server.sockets[0].getsockname()[1]}"
+        try:
+            async with open_session(UpstreamSettings()) as session:
+                return [await call(session, url, OUT, timeouts(2, 1), WHO) for _ in range(2)]
+        finally:
+            server.close()
+
+    answers = asyncio.run(go())
+    assert all((b"set-cookie", b"session=alice") in a.headers for a in answers)  # passed on
+    assert len(seen) == 2 and not any(b"\r\ncookie:" in r.lower() for r in seen)
 
 
 def test_a_header_value_that_is_not_utf8_is_a_clear_400() -> None:
