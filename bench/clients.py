@@ -1,14 +1,15 @@
-"""The gateway's upstream client, A/B: aiohttp (what the gateway uses) against httpx's
-API over an aiohttp transport (`httpx-aiohttp`; httpx is the client the design names).
+"""The gateway's upstream client, A/B: the gateway's own (`gateway.client`) against
+aiohttp (which it replaced) and httpx's API over an aiohttp transport
+(`httpx-aiohttp`; httpx is the client the design names).
 
 Each is one minimal ASGI proxy, served like the gateway (one uvicorn process, uvloop,
 httptools, no access log), that reads the caller's body, sends it upstream with one
-pooled keep-alive session and answers what came back. The two differ only by the
-client's API, so the CPU each spends per proxied call, beside the same model
-service, is what httpx's API on top of aiohttp costs.
+pooled keep-alive client and answers what came back. They differ only by the
+client, so the CPU each spends per proxied call, beside the same model service, is
+what that client costs.
 
     MODELFLEET_BENCH_UPSTREAM=http://127.0.0.1:8101 \\
-        uvicorn --factory bench.clients:aiohttp_proxy --loop uvloop --http httptools
+        uvicorn --factory bench.clients:gateway_proxy --loop uvloop --http httptools
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["CLIENTS", "aiohttp_proxy", "httpx_proxy", "launch_proxy"]
+from gateway.client import Client, Timeouts
+
+__all__ = ["CLIENTS", "aiohttp_proxy", "gateway_proxy", "httpx_proxy", "launch_proxy"]
 
 UPSTREAM_ENV = "MODELFLEET_BENCH_UPSTREAM"
 Forward = Callable[[str, str, bytes, bytes], Awaitable[tuple[int, bytes, bytes]]]
@@ -61,6 +64,22 @@ def _proxy(connect: Callable[[str], tuple[Forward, Callable[[], Awaitable[None]]
     return app
 
 
+def _gateway(upstream: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
+    client = Client(max_connections=256, keepalive_expiry=4.0)
+    timeouts = Timeouts(read=30, connect=1)
+
+    async def forward(
+        method: str, path: str, content_type: bytes, body: bytes
+    ) -> tuple[int, bytes, bytes]:
+        headers = [(b"content-type", content_type)]
+        response = await client.send(method, upstream, path.encode(), headers, body, timeouts)
+        answer = await response.read()
+        answer_type = next(v for k, v in response.headers if k.lower() == b"content-type")
+        return response.status, answer_type, answer
+
+    return forward, client.aclose
+
+
 def _aiohttp(upstream: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
     session = aiohttp.ClientSession(upstream, auto_decompress=False)
 
@@ -89,6 +108,10 @@ def _httpx(upstream: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
     return forward, client.aclose
 
 
+def gateway_proxy() -> Callable:
+    return _proxy(_gateway)
+
+
 def aiohttp_proxy() -> Callable:
     return _proxy(_aiohttp)
 
@@ -97,7 +120,11 @@ def httpx_proxy() -> Callable:
     return _proxy(_httpx)
 
 
-CLIENTS = {"aiohttp": "bench.clients:aiohttp_proxy", "httpx-aiohttp": "bench.clients:httpx_proxy"}
+CLIENTS = {
+    "gateway.client": "bench.clients:gateway_proxy",
+    "aiohttp": "bench.clients:aiohttp_proxy",
+    "httpx-aiohttp": "bench.clients:httpx_proxy",
+}
 """Client name -> the proxy's app factory."""
 
 

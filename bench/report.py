@@ -341,7 +341,7 @@ def render(
         "",
         *_servers_table(results),
         "",
-        "## The gateway's client: aiohttp against httpx over aiohttp (`httpx-aiohttp`)",
+        "## The gateway's client: its own against aiohttp and httpx over aiohttp (`httpx-aiohttp`)",
         "",
         "One minimal proxy per client (bench/clients.py) in front of the two-worker iris",
         "model service, measured in the same rounds; direct is that service without a proxy.",

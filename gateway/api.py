@@ -205,7 +205,7 @@ def status_router(fleet: Fleet) -> APIRouter:
         settings = request.app.state.settings
         timeout = settings.upstream.readiness_timeout_seconds
         return await describe_fleet(
-            fleet, request.app.state.session, timeout, settings.max_body_bytes
+            fleet, request.app.state.client, timeout, settings.max_body_bytes
         )
 
     _oip_health(router, fleet)

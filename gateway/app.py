@@ -27,12 +27,12 @@ from .middleware import MetricsPortMiddleware, RequestIdMiddleware
 from .openapi import install_openapi
 from .playground import install_playground
 from .probe import readmit_ejected
-from .proxy import open_session
+from .proxy import open_client
 from .reload import watch_file
 from .routes import RoutesError, load_routes
 from .settings import GatewaySettings
 from .shadow import ShadowSender
-from .tracing import client_trace_config, export_configured, instrument_app
+from .tracing import client_spans, export_configured, instrument_app
 
 __all__ = ["create_app"]
 
@@ -61,13 +61,13 @@ def _lifespan(settings: GatewaySettings, fleet: Fleet, traced: bool) -> Lifespan
         ]
         if keys is not None:
             background.append(watch_file(keys.path, keys.reload, stop))
-        trace_configs = [client_trace_config()] if traced else []
-        async with open_session(settings.upstream, trace_configs) as session:
-            shadow = ShadowSender(session, fleet.metrics, settings.shadow.max_inflight)
-            app.state.session = session
-            app.state.dispatcher = Dispatcher(session, fleet, shadow, settings)
+        spans = client_spans() if traced else None
+        async with open_client(settings.upstream, spans) as client:
+            shadow = ShadowSender(client, fleet.metrics, settings.shadow.max_inflight)
+            app.state.client = client
+            app.state.dispatcher = Dispatcher(client, fleet, shadow, settings)
             readiness_timeout = settings.upstream.readiness_timeout_seconds
-            background.append(readmit_ejected(fleet, session, readiness_timeout, stop))
+            background.append(readmit_ejected(fleet, client, readiness_timeout, stop))
             tasks = [asyncio.create_task(w) for w in background]
             logger.info(
                 "gateway ready",

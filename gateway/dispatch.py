@@ -17,11 +17,11 @@ import random
 import time
 from collections.abc import Callable
 
-import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .body import read_body
+from .client import Client, Timeouts
 from .errors import BadRequest, GatewayError, NoVersionLeft, UpstreamError
 from .fleet import Fleet, Snapshot
 from .proxy import (
@@ -30,7 +30,6 @@ from .proxy import (
     Outbound,
     call,
     forwardable,
-    outbound_headers,
     relay,
     timeouts,
     to_response,
@@ -53,13 +52,13 @@ UNHEALTHY_STATUSES = frozenset({502, 503, 504})
 class Dispatcher:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        client: Client,
         fleet: Fleet,
         shadow: ShadowSender,
         settings: GatewaySettings,
         draw: Callable[[], float] = random.random,
     ) -> None:
-        self._session = session
+        self._client = client
         self._fleet = fleet
         self._shadow = shadow
         self._settings = settings
@@ -72,7 +71,7 @@ class Dispatcher:
         route = snapshot.route(target.model)
         body = await read_body(request, self._settings.max_body_bytes)
         ask = _ask(request, route, target)
-        out = Outbound(request.method, target.path, _headers(request), body)
+        out = Outbound(request.method, target.path.encode("latin-1"), _headers(request), body)
         started = time.perf_counter()
         choice, outcome = await self._exchange(snapshot, route, target, ask, out)
         labels = (target.model, choice.version, choice.variant)
@@ -151,9 +150,7 @@ class Dispatcher:
         base_url = route.versions[choice.version].base_url
         who = f"model {model!r} version {choice.version!r}"
         try:
-            answer = await call(
-                self._session, base_url, out, self._timeout(route), who, stream=True
-            )
+            answer = await call(self._client, base_url, out, self._timeout(route), who, stream=True)
         except UpstreamError as exc:
             self._record(snapshot, model, choice, base_url, exc.reason, unhealthy=True)
             return exc
@@ -183,7 +180,7 @@ class Dispatcher:
                 extra={"model": model, "version": choice.version, "reason": error},
             )
 
-    def _timeout(self, route: ModelRoute) -> aiohttp.ClientTimeout:
+    def _timeout(self, route: ModelRoute) -> Timeouts:
         return timeouts(route.timeoutSeconds, self._settings.upstream.connect_timeout_seconds)
 
     def _maybe_shadow(
@@ -195,8 +192,8 @@ class Dispatcher:
         if self._draw() * 100 >= shadow.percent:
             return
         base_url = route.versions[shadow.version].base_url
-        headers = (*out.headers, ("x-modelfleet-shadow", "1"))
-        copy = Outbound(out.method, out.path, headers, out.body)
+        headers = (*out.headers, (b"x-modelfleet-shadow", b"1"))
+        copy = Outbound(out.method, out.target, headers, out.body)
         self._shadow.submit(
             ShadowCopy(model, shadow.version, base_url, copy, self._timeout(route), primary)
         )
@@ -217,7 +214,7 @@ def _ask(request: Request, route: ModelRoute, target: Target) -> Ask:
     return Ask(pinned=target.path_version or header_pin, sticky_key=sticky, spread=target.spread)
 
 
-def _headers(request: Request) -> tuple[tuple[str, str], ...]:
+def _headers(request: Request) -> list[tuple[bytes, bytes]]:
     """Caller headers minus hop-by-hop and credentials, plus the request id and client."""
     own = {b"x-request-id", b"x-forwarded-for"}
     headers = forwardable(request.headers.raw, REQUEST_DROP | own)
@@ -227,4 +224,4 @@ def _headers(request: Request) -> tuple[tuple[str, str], ...]:
         prior = request.headers.get("x-forwarded-for")
         chain = f"{prior}, {client}" if prior else client
         headers.append((b"x-forwarded-for", chain.encode("latin-1")))
-    return outbound_headers(headers)
+    return headers

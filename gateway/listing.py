@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiohttp
-
+from .client import Client
 from .fleet import Fleet, Snapshot, weight_variant
 from .probe import is_ready
 from .routes import ModelRoute
@@ -40,14 +39,14 @@ def _version(
 
 
 async def describe_fleet(
-    fleet: Fleet, session: aiohttp.ClientSession, timeout: float, max_body_bytes: int
+    fleet: Fleet, client: Client, timeout: float, max_body_bytes: int
 ) -> dict[str, Any]:
     """Every model with its versions: weight, url, role, readiness, ejection, guard state;
     and the gateway's own body limit (a client checks uploads against it and the model's)."""
     snapshot = fleet.current
     models = snapshot.routes.table.models
     pairs = [(m, v) for m in sorted(models) for v in models[m].known_versions]
-    probes = [is_ready(session, models[m].versions[v].base_url, timeout) for m, v in pairs]
+    probes = [is_ready(client, models[m].versions[v].base_url, timeout) for m, v in pairs]
     readiness = dict(zip(pairs, await asyncio.gather(*probes), strict=True))
     listed = []
     for name in sorted(models):

@@ -7,8 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-import aiohttp
-
+from .client import Client
 from .errors import UpstreamError
 from .fleet import Fleet
 from .proxy import Outbound, call, timeouts
@@ -18,20 +17,20 @@ __all__ = ["PROBE_INTERVAL_SECONDS", "is_ready", "readmit_ejected"]
 logger = logging.getLogger("gateway.probe")
 
 PROBE_INTERVAL_SECONDS = 1.0
-READYZ = Outbound("GET", "/readyz", (), b"")
+READYZ = Outbound("GET", b"/readyz", (), b"")
 
 
-async def is_ready(session: aiohttp.ClientSession, base_url: str, timeout: float) -> bool:
+async def is_ready(client: Client, base_url: str, timeout: float) -> bool:
     """True when the service's `/readyz` answers 200 within `timeout` seconds."""
     try:
-        answer = await call(session, base_url, READYZ, timeouts(timeout, timeout), base_url)
+        answer = await call(client, base_url, READYZ, timeouts(timeout, timeout), base_url)
     except UpstreamError:
         return False
     return answer.status == 200
 
 
 async def readmit_ejected(
-    fleet: Fleet, session: aiohttp.ClientSession, timeout: float, stop: asyncio.Event
+    fleet: Fleet, client: Client, timeout: float, stop: asyncio.Event
 ) -> None:
     """Every second until `stop`: probe the ejected services whose cool-down has
     passed and readmit those that are ready."""
@@ -42,7 +41,7 @@ async def readmit_ejected(
             for target in route.versions.values()
         }
         due = [url for url in fleet.ejector.due() if url in routed]  # not a removed version
-        answers = await asyncio.gather(*(is_ready(session, url, timeout) for url in due))
+        answers = await asyncio.gather(*(is_ready(client, url, timeout) for url in due))
         for url, ready in zip(due, answers, strict=True):
             if ready:
                 fleet.ejector.readmit(url)

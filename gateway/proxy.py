@@ -1,19 +1,19 @@
 """One upstream call and the translation of its result, at the HTTP client boundary.
 
-The upstream client is aiohttp: on the 2-core benchmark machine httpx/httpcore
-spent 1.3-1.5 ms of CPU per proxied call against aiohttp's 0.5-0.6 ms, which
-alone was the gateway's whole latency budget (see the README's performance
-section). Client exceptions never escape: they become `UpstreamError` (502) or
-`UpstreamTimeout` (504), chained with `from exc`. Retries live in `dispatch`;
-aiohttp itself only re-sends an idempotent request whose pooled connection
-turned out to be closed.
+The upstream client is the gateway's own (`client.Client`: HTTP/1.1 keep-alive
+connections parsed by httptools); the README's performance section has the
+measurements that chose it over aiohttp and httpx. Client failures never
+escape: they become `UpstreamError` (502) or `UpstreamTimeout` (504), chained
+with `from exc`. Retries live in `dispatch`; the client itself only re-sends
+an idempotent request whose pooled connection turned out to be closed.
 
 A 2xx answer without a Content-Length (chunked: an NDJSON stream of results) may
 be relayed as it arrives instead of read whole (`call(..., stream=True)`): the
 caller gets each chunk as soon as the service sends it, and closing the caller's
 response closes the upstream connection, so the service sees the caller leave.
 The model's timeout bounds a whole answer, or a streamed answer's first byte and
-every gap between two chunks. Bodies are passed on byte for byte either way.
+every gap between two chunks. Bodies and headers are passed on byte for byte
+either way.
 """
 
 from __future__ import annotations
@@ -26,11 +26,20 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
-import aiohttp
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
-from .errors import BadRequest, UpstreamError, UpstreamTimeout
+from .client import (
+    Client,
+    ConnectFailed,
+    ConnectTimeout,
+    ReadTimeout,
+    Spans,
+    Timeouts,
+    UpstreamFailure,
+)
+from .client import Response as Upstream
+from .errors import UpstreamError, UpstreamTimeout
 from .settings import UpstreamSettings
 
 __all__ = [
@@ -38,8 +47,7 @@ __all__ = [
     "Outbound",
     "call",
     "forwardable",
-    "open_session",
-    "outbound_headers",
+    "open_client",
     "relay",
     "timeouts",
     "to_response",
@@ -64,7 +72,9 @@ HOP_BY_HOP = frozenset(
         b"proxy-connection",
     }
 )
-# Credentials stay at the gateway; the client sets the length and asks for no encoding.
+# Credentials stay at the gateway; the client sets the length. Answers come
+# unencoded, as the shadow comparison and the crash-page check read them. The
+# gateway has the whole body before it calls, so it answers `Expect` itself.
 REQUEST_DROP = HOP_BY_HOP | {
     b"host",
     b"content-length",
@@ -72,32 +82,26 @@ REQUEST_DROP = HOP_BY_HOP | {
     b"x-api-key",
     b"accept-encoding",
     b"cookie",
+    b"expect",
 }
-# The body is handed over decoded, so the upstream's length and encoding no longer
-# apply; the request id is the gateway's to set (the middleware adds it to every answer).
+# Starlette sets the length of what it sends; the request id is the gateway's to
+# set (the middleware adds it to every answer).
 RESPONSE_DROP = HOP_BY_HOP | {
     b"content-length",
-    b"content-encoding",
     b"date",
     b"server",
     b"x-request-id",
 }
-# What aiohttp would add on its own: a made-up content type on a body the caller
-# sent without one, and a compression offer the gateway does not want.
-NO_AUTO_HEADERS = ("Content-Type", "Accept-Encoding")
 
 
 @dataclass(frozen=True)
 class Outbound:
-    """A request to send to one version: path (with query), headers, raw body.
-
-    Header values are text because that is what aiohttp sends (as UTF-8): the
-    caller's bytes decoded as UTF-8 (`outbound_headers`), so they go out unchanged.
-    """
+    """A request to send to one version: target (percent-encoded path and query),
+    raw headers, raw body."""
 
     method: str
-    path: str
-    headers: tuple[tuple[str, str], ...]
+    target: bytes
+    headers: Sequence[RawHeader]
     body: bytes
 
 
@@ -107,49 +111,36 @@ class Answer:
     or (`stream`) still arriving on its open connection, for `relay`."""
 
     status: int
-    headers: tuple[RawHeader, ...]
+    headers: Sequence[RawHeader]
     body: bytes
-    stream: aiohttp.ClientResponse | None = None
+    stream: Upstream | None = None
 
     @property
     def is_json(self) -> bool:
         return any(k.lower() == b"content-type" and b"json" in v for k, v in self.headers)
 
 
-def open_session(
-    settings: UpstreamSettings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
-) -> aiohttp.ClientSession:
-    """The one pooled client towards every model service (and its `/readyz` probes)."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.max_connections,
-        # Below the services' 5 s keep-alive, so the gateway closes an idle
-        # connection first and never sends on one the service is closing.
-        keepalive_timeout=settings.keepalive_expiry_seconds,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        skip_auto_headers=NO_AUTO_HEADERS,
-        # Every caller shares this session: a cookie an upstream set for one caller
-        # (passed on in its answer) must not go out with the next caller's request.
-        cookie_jar=aiohttp.DummyCookieJar(),
-        trust_env=False,  # an HTTP(S)_PROXY meant for egress must not capture in-cluster calls
-        trace_configs=list(trace_configs),
-    )
+def open_client(settings: UpstreamSettings, spans: Spans | None = None) -> Client:
+    """The one pooled client towards every model service (and its `/readyz` probes).
+    It keeps no cookies (every caller shares it) and reads no proxy settings from the
+    environment (an HTTP(S)_PROXY meant for egress must not capture in-cluster calls)."""
+    # Idle connections expire below the services' 5 s keep-alive, so the gateway
+    # never sends on a connection the service is closing.
+    return Client(settings.max_connections, settings.keepalive_expiry_seconds, spans)
 
 
 @functools.cache  # one immutable object per route setting, not one per call
-def timeouts(total: float, connect: float) -> aiohttp.ClientTimeout:
-    """`total` bounds a whole answer, or a stream's first byte and each gap (`sock_read`);
-    `connect` the TCP connect of a new connection. No aiohttp `total`: it would cut
-    a stream that keeps delivering."""
-    return aiohttp.ClientTimeout(sock_read=total, sock_connect=min(connect, total))
+def timeouts(total: float, connect: float) -> Timeouts:
+    """`total` bounds a whole answer, or a stream's first byte and each gap;
+    `connect` the TCP connect of a new connection."""
+    return Timeouts(read=total, connect=min(connect, total))
 
 
-def _streamed(response: aiohttp.ClientResponse) -> bool:
+def _streamed(upstream: Upstream) -> bool:
     return (
-        200 <= response.status < 300
-        and response.status != 204
-        and (response.content_length is None)
+        200 <= upstream.status < 300
+        and upstream.status != 204
+        and not any(k.lower() == b"content-length" for k, _ in upstream.headers)
     )
 
 
@@ -160,64 +151,42 @@ def forwardable(headers: Iterable[RawHeader], drop: frozenset[bytes]) -> list[Ra
     return [(k, v) for k, v in pairs if k not in drop and k not in named]
 
 
-def outbound_headers(headers: Iterable[RawHeader]) -> tuple[tuple[str, str], ...]:
-    """Raw caller headers as aiohttp takes them; a value that is not UTF-8 is refused
-    (aiohttp sends text as UTF-8, so other bytes could not be forwarded as they came)."""
-    texts = []
-    for name, value in headers:
-        try:
-            texts.append((name.decode("latin-1"), value.decode("utf-8")))
-        except UnicodeDecodeError:
-            raise BadRequest(
-                f"header {name.decode('latin-1')!r} is neither ASCII nor UTF-8"
-            ) from None
-    return tuple(texts)
-
-
-def _failure(exc: BaseException, who: str, timeout: aiohttp.ClientTimeout) -> UpstreamError:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+def _failure(exc: UpstreamFailure, who: str, timeout: Timeouts) -> UpstreamError:
+    if isinstance(exc, ConnectTimeout):
         return UpstreamError(f"{who} did not accept a connection", reason="connect")
-    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts subclass it too
-        return UpstreamTimeout(
-            f"{who} did not answer within {timeout.sock_read:g}s", reason="timeout"
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, ConnectFailed):
         return UpstreamError(f"{who} is unreachable", reason="connect")
+    if isinstance(exc, ReadTimeout):
+        return UpstreamTimeout(f"{who} did not answer within {timeout.read:g}s", reason="timeout")
     # A closed connection, a broken or truncated answer.
     return UpstreamError(f"{who} dropped the connection", reason="disconnect")
 
 
 async def call(
-    session: aiohttp.ClientSession,
+    client: Client,
     base_url: str,
     out: Outbound,
-    timeout: aiohttp.ClientTimeout,
+    timeout: Timeouts,
     who: str,
     stream: bool = False,
 ) -> Answer:
     """Send `out` to `base_url`; a failed exchange raises an UpstreamError naming `who`.
 
     With `stream`, a streamed answer comes back open (`Answer.stream`): `relay` it."""
-    response: aiohttp.ClientResponse | None = None
     try:
-        async with asyncio.timeout(timeout.sock_read):
-            response = await session.request(
-                out.method,
-                base_url + out.path,
-                headers=out.headers,
-                data=out.body or None,
-                timeout=timeout,
-                allow_redirects=False,
-            )
-            if stream and _streamed(response):
-                return Answer(response.status, response.raw_headers, b"", response)
-            body = await response.read()
-        response.release()
-        return Answer(response.status, response.raw_headers, body)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        if response is not None:
-            response.close()
+        upstream = await client.send(
+            out.method, base_url, out.target, out.headers, out.body, timeout
+        )
+        if stream and _streamed(upstream):
+            return Answer(upstream.status, upstream.headers, b"", upstream)
+        try:
+            body = await upstream.read()
+        except asyncio.CancelledError:
+            upstream.close()  # the caller left: the rest of the answer is not wanted
+            raise
+    except UpstreamFailure as exc:
         raise _failure(exc, who, timeout) from exc
+    return Answer(upstream.status, upstream.headers, body)
 
 
 class _ClosingStream(StreamingResponse):
@@ -229,16 +198,16 @@ class _ClosingStream(StreamingResponse):
 
 
 async def _chunks(
-    upstream: aiohttp.ClientResponse,
-    timeout: aiohttp.ClientTimeout,
+    upstream: Upstream,
+    timeout: Timeouts,
     who: str,
     finished: Callable[[UpstreamError | None], None],
 ) -> AsyncIterator[bytes]:
     failure: UpstreamError | None = None
     try:
-        async for chunk in upstream.content.iter_any():
+        async for chunk in upstream.chunks():
             yield chunk
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except UpstreamFailure as exc:
         failure = _failure(exc, who, timeout)
         logger.warning("stream broken off", extra={"reason": failure.message})
         raise failure from exc  # abort the caller's response: it must not look complete
@@ -250,7 +219,7 @@ async def _chunks(
 def relay(
     upstream: Answer,
     extra: Sequence[RawHeader],
-    timeout: aiohttp.ClientTimeout,
+    timeout: Timeouts,
     who: str,
     finished: Callable[[UpstreamError | None], None],
 ) -> Response:

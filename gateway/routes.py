@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "GuardRoute",
@@ -61,6 +69,14 @@ class _Strict(BaseModel):
 class VersionRoute(_Strict):
     url: HttpUrl
     weight: float = Field(ge=0, le=10_000)
+
+    @field_validator("url")
+    @classmethod
+    def _plain_http(cls, url: HttpUrl) -> HttpUrl:
+        # In-cluster calls: TLS, where wanted, is the service mesh's, below plain HTTP.
+        if url.scheme != "http":
+            raise ValueError("the gateway reaches model services over http:// only")
+        return url
 
     @property
     def base_url(self) -> str:

@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiohttp
-
 from .binary import document
+from .client import Client, Timeouts
 from .errors import UpstreamError
 from .metrics import GatewayMetrics
 from .proxy import Answer, Outbound, call
@@ -107,15 +106,15 @@ class ShadowCopy:
     version: str
     base_url: str
     out: Outbound
-    timeout: aiohttp.ClientTimeout
+    timeout: Timeouts
     primary: Answer
 
 
 class ShadowSender:
     """Sends shadow copies in background tasks and counts how they compare."""
 
-    def __init__(self, session: aiohttp.ClientSession, metrics: GatewayMetrics, max_inflight: int):
-        self._session = session
+    def __init__(self, client: Client, metrics: GatewayMetrics, max_inflight: int):
+        self._client = client
         self._metrics = metrics
         self._max = max_inflight
         self._tasks: set[asyncio.Task[None]] = set()
@@ -132,7 +131,7 @@ class ShadowSender:
     async def _run(self, copy: ShadowCopy) -> None:
         who = f"shadow {copy.model} {copy.version}"
         try:
-            answer = await call(self._session, copy.base_url, copy.out, copy.timeout, who)
+            answer = await call(self._client, copy.base_url, copy.out, copy.timeout, who)
             result = _judge(copy.primary, answer)
         except UpstreamError as exc:
             logger.debug("shadow call failed", extra={"model": copy.model, "reason": exc.message})

@@ -13,11 +13,14 @@ answer must come from one place: job status from the version that owns the job.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from .errors import BadRequest
 
 __all__ = ["STATEFUL_ACTIONS", "Target", "oip_target", "v1_target"]
 
+# RFC 3986 3.3: what a path segment holds unencoded, besides letters, digits and "-._~".
+PATH_SAFE = "/:@!$&'()*+,;="
 # Actions with side effects: never split, retried or shadowed (a copy would train twice).
 STATEFUL_ACTIONS = frozenset({"train"})
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -35,6 +38,7 @@ class Target:
 
     model: str
     path: str
+    """The service's path and the caller's query, percent-encoded as they go out."""
     spread: bool
     retryable: bool
     shadowable: bool
@@ -45,7 +49,8 @@ def _path(prefix: str, rest: str, query: str) -> str:
     if rest and any(part in ("", ".", "..") for part in rest.split("/")):
         # A dot segment would climb out of the model's prefix once the URL is normalised.
         raise BadRequest(f"invalid path segment in {rest!r}")
-    path = f"{prefix}/{rest}" if rest else prefix
+    # Path parameters arrive decoded: encoded again, a "?" or "%" in a segment stays in it.
+    path = quote(f"{prefix}/{rest}" if rest else prefix, safe=PATH_SAFE)
     return f"{path}?{query}" if query else path
 
 

@@ -12,19 +12,20 @@ still joins the caller's trace, and the hot path pays nothing for tracing.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from importlib.metadata import version as package_version
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-import aiohttp
 from fastapi import FastAPI
+
+from .client import Origin, RawHeader, Spans
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = [
     "EXCLUDED_URLS",
-    "client_trace_config",
+    "client_spans",
     "export_configured",
     "instrument_app",
     "resource_attributes",
@@ -82,49 +83,48 @@ def instrument_app(app: FastAPI) -> None:
     )
 
 
-def client_trace_config() -> aiohttp.TraceConfig:
-    """Client spans for upstream calls, from aiohttp's request hooks; each carries the
-    trace on to the service in `traceparent`. Span name and attributes follow the
-    HTTP client semantic conventions (the span is named after the method)."""
+def client_spans() -> Spans:
+    """Client spans for upstream calls; each carries the trace on to the service in
+    `traceparent` (replacing the caller's, which the gateway's server span continues).
+    Name and attributes follow the HTTP client semantic conventions (the span is
+    named after the method); it ends when the answer's head arrives, or fails."""
     from opentelemetry import trace
     from opentelemetry.propagate import inject
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
     tracer = _provider().get_tracer("gateway.upstream", package_version("modelfleet"))
 
-    async def start(
-        _: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        url = params.url
-        ctx.span = tracer.start_span(
-            params.method,
-            kind=SpanKind.CLIENT,
-            attributes={
-                "http.request.method": params.method,
-                "url.full": str(url.with_query(None)),
-                "server.address": url.host or "",
-                "server.port": url.port or 80,
-            },
-        )
-        inject(params.headers, context=trace.set_span_in_context(ctx.span))
+    class ClientSpan:
+        def __init__(
+            self, method: str, origin: Origin, target: bytes, headers: Sequence[RawHeader]
+        ) -> None:
+            path = target.partition(b"?")[0]
+            self.span = tracer.start_span(
+                method,
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "http.request.method": method,
+                    "url.full": f"http://{origin.authority.decode()}{(origin.prefix + path).decode()}",
+                    "server.address": origin.host,
+                    "server.port": origin.port,
+                },
+            )
+            carrier: dict[str, str] = {}
+            inject(carrier, context=trace.set_span_in_context(self.span))
+            fields = {name.encode() for name in carrier}
+            self.headers = [(k, v) for k, v in headers if k.lower() not in fields]
+            self.headers += [(k.encode(), v.encode()) for k, v in carrier.items()]
 
-    async def end(_: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
-        status = params.response.status
-        ctx.span.set_attribute("http.response.status_code", status)
-        if status >= 500:
-            ctx.span.set_status(Status(StatusCode.ERROR))
-        ctx.span.end()
+        def end(self, status: int) -> None:
+            self.span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                self.span.set_status(Status(StatusCode.ERROR))
+            self.span.end()
 
-    async def fail(
-        _: object, ctx: SimpleNamespace, params: aiohttp.TraceRequestExceptionParams
-    ) -> None:
-        ctx.span.record_exception(params.exception)
-        ctx.span.set_attribute("error.type", type(params.exception).__qualname__)
-        ctx.span.set_status(Status(StatusCode.ERROR))
-        ctx.span.end()
+        def fail(self, exc: BaseException) -> None:
+            self.span.record_exception(exc)
+            self.span.set_attribute("error.type", type(exc).__qualname__)
+            self.span.set_status(Status(StatusCode.ERROR))
+            self.span.end()
 
-    config = aiohttp.TraceConfig()
-    config.on_request_start.append(start)
-    config.on_request_end.append(end)
-    config.on_request_exception.append(fail)
-    return config
+    return ClientSpan

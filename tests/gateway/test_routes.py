@@ -38,6 +38,7 @@ def test_a_valid_table_loads_with_defaults_filled_in() -> None:
         (("version: v3", "version: v9"), "shadow version 'v9' is not listed"),
         (("weight: 90", "weight: 0"), None),
         (("http://iris-v1:8080", "iris-v1"), "models.iris.versions.v1.url"),
+        (("http://iris-v1:8080", "https://iris-v1:8443"), "over http:// only"),
         (("v2: {", "two: {"), "models.iris.versions.two"),
         (("timeoutSeconds: 5", "timeoutSeconds: [5"), "not valid YAML"),
     ],
