@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from .auth import require_api_key
 from .dispatch import Dispatcher
@@ -94,10 +95,22 @@ async def _forward(request: Request, target: Target) -> Response:
 
 class ProxyRoute(APIRoute):
     """A routed model path: documented from its endpoint like any route, but served
-    without FastAPI's per-request parameter solving, the largest cost of the
-    gateway's own work (README, *Performance*). Nothing needs it: the parameters
-    are path segments passed on as text, the body is forwarded untouched, and the
-    API key check, the one step before the endpoint, is called here."""
+    without FastAPI's per-request parameter solving and request wrapper, the
+    largest costs of the gateway's own work (README, *Performance*). Nothing needs
+    them: the parameters are path segments passed on as text, the body is
+    forwarded untouched, the API key check, the one step before the endpoint, is
+    called here, and there is no dependency to close after the answer. An error
+    goes on to the app's exception handlers, which render it as for any route."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        handle = self.get_route_handler()
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await handle(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        self.app = app
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         if self.dependencies:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -77,8 +77,7 @@ class Dispatcher:
         labels = (target.model, choice.version, choice.variant)
 
         def finished(failure: UpstreamError | None = None) -> None:
-            self._metrics.requests.labels(*labels, str(outcome.status)).inc()
-            self._metrics.duration.labels(*labels).observe(time.perf_counter() - started)
+            self._metrics.answered(labels, outcome.status, time.perf_counter() - started)
             if failure is not None:
                 self._metrics.upstream_errors.labels(*labels, failure.reason).inc()
 
@@ -121,7 +120,7 @@ class Dispatcher:
 
     def _candidates(
         self, snapshot: Snapshot, route: ModelRoute, model: str, failures: dict[str, Failure]
-    ) -> dict[str, float]:
+    ) -> Mapping[str, float]:
         """Where this request may go next (`routing.pool`); empty when nowhere."""
         ejector = self._fleet.ejector
         ejected = [v for v, t in route.versions.items() if ejector.ejected(t.base_url)]

@@ -6,7 +6,7 @@ test process. The gateway is one process, so no multiprocess collector is needed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import (
     CollectorRegistry,
@@ -42,6 +42,20 @@ class GatewayMetrics:
     ejections: Counter
     reloads: Counter
     inflight: Gauge
+    _answers: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def answered(self, route: tuple[str, str, str], code: int, seconds: float) -> None:
+        """Count and time one routed answer. `labels()` costs more than the update
+        itself, so each (model, version, variant, code)'s children are bound once."""
+        key = (*route, code)
+        bound = self._answers.get(key)
+        if bound is None:
+            counted = self.requests.labels(*route, str(code))
+            bound = self._answers[key] = (counted, self.duration.labels(*route))
+        bound[0].inc()
+        bound[1].observe(seconds)
 
 
 def create_metrics() -> GatewayMetrics:

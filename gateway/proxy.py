@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
@@ -94,8 +94,7 @@ RESPONSE_DROP = HOP_BY_HOP | {
 }
 
 
-@dataclass(frozen=True)
-class Outbound:
+class Outbound(NamedTuple):
     """A request to send to one version: target (percent-encoded path and query),
     raw headers, raw body."""
 
@@ -105,8 +104,7 @@ class Outbound:
     body: bytes
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """An upstream's answer: read whole before the connection went back to the pool,
     or (`stream`) still arriving on its open connection, for `relay`."""
 

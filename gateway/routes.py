@@ -21,7 +21,9 @@ dropping a setting.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +48,7 @@ __all__ = [
     "VersionRoute",
     "load_routes",
     "parse_routes",
+    "stable_version",
     "version_order",
 ]
 
@@ -60,6 +63,11 @@ ModelName = Annotated[str, Field(pattern=MODEL_PATTERN)]
 def version_order(version: str) -> int:
     """`v10` sorts after `v9`: versions compare by their number."""
     return int(version[1:])
+
+
+def stable_version(weights: Mapping[str, float]) -> str:
+    """The highest weight wins; ties go to the lowest version number."""
+    return min(weights, key=lambda v: (-weights[v], version_order(v)))
 
 
 class _Strict(BaseModel):
@@ -78,7 +86,7 @@ class VersionRoute(_Strict):
             raise ValueError("the gateway reaches model services over http:// only")
         return url
 
-    @property
+    @cached_property  # the model is frozen; every routed request asks
     def base_url(self) -> str:
         """The service root without a trailing slash, ready for path joining."""
         return str(self.url).rstrip("/")
@@ -117,10 +125,15 @@ class ModelRoute(_Strict):
     def known_versions(self) -> list[str]:
         return sorted(self.versions, key=version_order)
 
-    @property
+    @cached_property  # the model is frozen; every routed request asks (never mutate it)
     def weights(self) -> dict[str, float]:
         """Versions that receive routed traffic, with their weights."""
         return {name: v.weight for name, v in self.versions.items() if v.weight > 0}
+
+    @cached_property
+    def stable(self) -> str:
+        """The stable version: the highest weight wins; ties go to the lowest number."""
+        return stable_version(self.weights)
 
 
 class RouteTable(_Strict):

@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .errors import NotFound
-from .routes import ModelRoute, version_order
+from .routes import ModelRoute, stable_version, version_order
 
 __all__ = [
     "Ask",
@@ -35,8 +34,7 @@ Variant = Literal["stable", "canary", "pinned", "shadow"]
 _HASH_SPACE = float(2**64)
 
 
-@dataclass(frozen=True)
-class Ask:
+class Ask(NamedTuple):
     """What a request says about routing.
 
     `spread`: True for inference (weighted / sticky split); False for everything
@@ -48,20 +46,14 @@ class Ask:
     spread: bool = True
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     version: str
     variant: Variant
 
 
-def stable_version(weights: Mapping[str, float]) -> str:
-    """The highest weight wins; ties go to the lowest version number."""
-    return min(weights, key=lambda v: (-weights[v], version_order(v)))
-
-
 def role_of(route: ModelRoute, version: str) -> Variant:
     """`stable` for the model's stable version, `canary` for every other one."""
-    return "stable" if version == stable_version(route.weights) else "canary"
+    return "stable" if version == route.stable else "canary"
 
 
 def pick_weighted(weights: Mapping[str, float], draw: float) -> str:
@@ -94,13 +86,15 @@ def pool(
     held: Collection[str] = (),
     ejected: Collection[str] = (),
     tried: Collection[str] = (),
-) -> dict[str, float]:
+) -> Mapping[str, float]:
     """Versions a routed request may go to now; empty when no version is left.
 
     `held` (cut off by the canary guard) and `ejected` (failing: cooling down, or
     not yet readmitted by its probe) versions are never used; already tried ones only when no other is left, so a
     model with one version retries on it (another worker may answer).
     """
+    if not (held or ejected or tried):  # the common case: the route's own weights
+        return weights
     open_weights = {v: w for v, w in weights.items() if v not in held and v not in ejected}
     return {v: w for v, w in open_weights.items() if v not in tried} or open_weights
 

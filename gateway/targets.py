@@ -12,7 +12,7 @@ answer must come from one place: job status from the version that owns the job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
 from .errors import BadRequest
@@ -26,8 +26,7 @@ STATEFUL_ACTIONS = frozenset({"train"})
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where a request goes upstream and how it may be routed.
 
     `spread`: weighted/sticky split (inference) rather than the stable version.

@@ -11,8 +11,8 @@ wrapper per message, on every request.
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 
 from starlette.datastructures import MutableHeaders
@@ -113,7 +113,9 @@ def _read_headers(scope: Scope) -> tuple[int | None, str]:
             candidate = value.decode("latin-1")
             if _REQUEST_ID_OK.match(candidate):
                 request_id = candidate
-    return length, request_id or secrets.token_hex(16)
+    # 32 hex digits from `random` (seeded from the OS, and again in each forked worker):
+    # ids tell requests apart and guard nothing, so no system call per request.
+    return length, request_id or f"{random.getrandbits(128):032x}"
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

@@ -37,6 +37,12 @@ def test_job_status_and_metadata_are_reads_for_the_stable_or_pinned_version() ->
     assert v1_target("GET", "iris", "").path == "/v1/models/iris"
 
 
+def test_decoded_path_segments_go_out_encoded_again_and_the_query_as_it_came() -> None:
+    # The path parameters arrive decoded: "%3F" in a segment must not become the query.
+    target = v1_target("GET", "iris", "train/a?b c%d/zoë:@!", "x=%41&y=1")
+    assert target.path == "/v1/models/iris/train/a%3Fb%20c%25d/zo%C3%AB:@!?x=%41&y=1"
+
+
 def test_oip_infer_is_inference_and_keeps_its_path() -> None:
     target = oip_target("POST", "iris", "infer")
     assert target.path == "/v2/models/iris/infer" and target.spread and target.path_version is None

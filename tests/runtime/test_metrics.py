@@ -68,21 +68,21 @@ def test_counts_stay_exact_over_two_workers_under_concurrent_load(
     serve_model: ServeModel,
 ) -> None:
     """32 keep-alive connections at once, as the benchmark drives them: every request is
-    counted once in the scrape merged over both workers."""
+    counted once in the scrape merged over both workers, and no two get the same id."""
     server = serve_model("iris", "v1", workers=2)
     connections, each = 32, 12
 
-    def one_connection(number: int) -> list[int]:
+    def one_connection(number: int) -> list[httpx.Response]:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             return [
-                client.post(
-                    "/v1/models/iris/predict", json=BAD if (number + i) % 4 == 0 else GOOD
-                ).status_code
+                client.post("/v1/models/iris/predict", json=BAD if (number + i) % 4 == 0 else GOOD)
                 for i in range(each)
             ]
 
     with ThreadPoolExecutor(connections) as pool:
-        codes = [code for codes in pool.map(one_connection, range(connections)) for code in codes]
+        answers = [a for answers in pool.map(one_connection, range(connections)) for a in answers]
+    codes = [answer.status_code for answer in answers]
+    assert len({answer.headers["x-request-id"] for answer in answers}) == len(answers)
     bad = sum(1 for n in range(connections) for i in range(each) if (n + i) % 4 == 0)
     assert (codes.count(422), codes.count(200)) == (bad, connections * each - bad)
     good, total = codes.count(200), len(codes)
