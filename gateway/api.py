@@ -46,15 +46,16 @@ NDJSON = {"application/x-ndjson": {"itemSchema": {"type": "object"}}}
 ACTION_DOC = "The model service's answer, passed on"
 # JSON, a picture (a predict whose output is one, when `Accept` prefers it) or, on
 # POST, NDJSON (a streaming action: one JSON object per line, relayed as it arrives).
+# POST first: the router tries routes in order, and inference carries nearly all traffic.
 ACTION_ANSWERS = {
-    "GET": {
-        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE}},
-        **answers(*ROUTED, 405, 406, 422, 500),
-    },
     "POST": {
         200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE, **NDJSON}},
         202: {"description": "Accepted: a training job started", "content": JSON_OBJECT},
         **answers(*ROUTED, 405, 406, 409, 413, 415, 422, 500),
+    },
+    "GET": {
+        200: {"description": ACTION_DOC, "content": {**JSON_OBJECT, **PICTURE}},
+        **answers(*ROUTED, 405, 406, 422, 500),
     },
 }
 HEALTH = {200: {"description": "Yes", **EMPTY}, 400: {"description": "No", **EMPTY}}
@@ -129,16 +130,6 @@ def model_router() -> APIRouter:
     """`/models/{name}/...` and `/v2/models/{name}/...`, both behind the API key check."""
     router = APIRouter(route_class=ProxyRoute, tags=["models"])
 
-    @router.api_route(
-        "/models/{name}",
-        methods=["GET"],
-        summary="Model metadata (stable version)",
-        description=ROUTING_DOC,
-        responses=answers(*ROUTED),
-    )
-    async def model_metadata(name: str, request: Request) -> Response:
-        return await _forward(request, v1_target("GET", name, "", _query(request)))
-
     async def model_action(name: str, rest: str, request: Request) -> Response:
         target = v1_target(request.method, name, rest, _query(request))
         return await _forward(request, target)
@@ -149,6 +140,16 @@ def model_router() -> APIRouter:
             openapi_extra=BODY if method == "POST" else None, responses=responses,
             summary="Routed model action (predict, answer, train, ...)", description=ROUTING_DOC,
         )  # fmt: skip
+
+    @router.api_route(
+        "/models/{name}",
+        methods=["GET"],
+        summary="Model metadata (stable version)",
+        description=ROUTING_DOC,
+        responses=answers(*ROUTED),
+    )
+    async def model_metadata(name: str, request: Request) -> Response:
+        return await _forward(request, v1_target("GET", name, "", _query(request)))
 
     for suffix, method, summary, responses, body in OIP_ROUTES:
         for path, endpoint in _oip_endpoints(method, suffix):
