@@ -203,9 +203,9 @@ class Response:
         self._timer.cancel()
         self._wake()
 
-    def lost(self) -> None:
-        """The connection closed: the end of a body framed by the close, else a failure."""
-        if self.status and _framed_by_close(self.status, self.headers):
+    def lost(self, exc: Exception | None) -> None:
+        """The connection closed: the end of a body framed by a clean close, else a failure."""
+        if exc is None and self.status and _framed_by_close(self.status, self.headers):
             self.completed()
         else:
             self.failed(Disconnected("the connection closed before the answer was whole"))
@@ -330,7 +330,7 @@ class _Connection(asyncio.Protocol):
         self._forget()
         response, self._response = self._response, None
         if response is not None:
-            response.lost()
+            response.lost(exc)
 
     # httptools callbacks
 
