@@ -47,14 +47,14 @@ def test_a_prediction_answers_like_the_local_service(
     pod, local = fleet.models[(model, version)], local_services[(model, version)]
     request = request_for(pod.url(), model)
     assert request == request_for(local.url, model)
-    there, here = request.send(pod.url()), request.send(local.url)
-    assert there.status_code == here.status_code == 200, there.text
-    assert same(there.json(), here.json()), (there.json(), here.json())
     artifacts = [
         httpx.get(f"{u}/v1/models/{model}").json()["artifact_sha256"]
         for u in (pod.url(), local.url)
     ]
     assert artifacts[0] == artifacts[1]
+    there, here = request.send(pod.url()), request.send(local.url)
+    assert there.status_code == here.status_code == 200, there.text
+    assert same(there.json(), here.json()), (there.json(), here.json())
 
 
 @VERSIONS
