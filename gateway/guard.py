@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .routes import ModelRoute, RouteTable
-from .routing import stable_version
 
 __all__ = ["AbortHandler", "CanaryGuard", "GuardStatus"]
 
@@ -80,9 +79,8 @@ class CanaryGuard:
 
     def _watch(self, model: str, route: ModelRoute) -> None:
         self._routes[model] = route
-        stable = stable_version(route.weights)
         for version in route.weights:
-            if version != stable:
+            if version != route.stable:
                 self._windows[(model, version)] = _Window(route.guard.windowSeconds)
 
     def record(self, model: str, version: str, failed: bool) -> None:

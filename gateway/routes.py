@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated
 
 import yaml
@@ -125,10 +126,13 @@ class ModelRoute(_Strict):
     def known_versions(self) -> list[str]:
         return sorted(self.versions, key=version_order)
 
-    @cached_property  # the model is frozen; every routed request asks (never mutate it)
-    def weights(self) -> dict[str, float]:
-        """Versions that receive routed traffic, with their weights."""
-        return {name: v.weight for name, v in self.versions.items() if v.weight > 0}
+    @cached_property  # the model is frozen; every routed request asks
+    def weights(self) -> Mapping[str, float]:
+        """Versions that receive routed traffic, with their weights (read-only: shared
+        by every request, which `routing.pool` hands on as it is)."""
+        return MappingProxyType(
+            {name: v.weight for name, v in self.versions.items() if v.weight > 0}
+        )
 
     @cached_property
     def stable(self) -> str:
